@@ -1,0 +1,1 @@
+"""Statistics and figures over the canonical records (never imports streamlit, never touches the network)."""

@@ -1,0 +1,1 @@
+"""Getting, checking and storing stop-and-search and use-of-force data (never imports streamlit)."""

@@ -1,0 +1,182 @@
+"""Turn API replies and bulk CSV files into canonical raw records (see data.schema)."""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from data import schema
+from data.errors import BadFile, BadResponse
+
+# The bulk CSV header (identical in every file 2017..2025) and the canonical column each feeds.
+CSV_COLUMNS: dict[str, str] = {
+    "Type": "type",
+    "Date": "datetime",
+    "Part of a policing operation": "operation",
+    "Policing operation": "operation_name",
+    "Latitude": "latitude",
+    "Longitude": "longitude",
+    "Gender": "gender",
+    "Age range": "age_range",
+    "Self-defined ethnicity": "self_defined_ethnicity",
+    "Officer-defined ethnicity": "officer_defined_ethnicity",
+    "Legislation": "legislation",
+    "Object of search": "object_of_search",
+    "Outcome": "outcome",
+    "Outcome linked to object of search": "outcome_linked_to_object",
+    "Removal of more than just outer clothing": "removal_of_more_than_outer_clothing",
+}
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+def parse_bool(values: pd.Series, *, where: str, column: str) -> pd.Series:
+    """'True'/'False'/'' (any case) or JSON true/false/null -> nullable boolean; anything else is an error."""
+    text = values.astype("string").str.strip().str.lower()
+    text = text.mask(text.eq(""))
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True
+    out[text.isin(_FALSE).fillna(False).to_numpy(bool)] = False
+    bad = text.notna() & ~text.isin(_TRUE | _FALSE)
+    if bad.any():
+        example = values[bad.to_numpy(bool)].iloc[0]
+        raise BadFile(f"{where}: column '{column}' holds {example!r}, which is not True, False or empty.",
+                      hint="Check that the file is a data.police.uk stop-and-search file.", file=where, column=column)
+    return out
+
+
+def parse_datetime(values: pd.Series, *, where: str) -> pd.Series:
+    """ISO 8601 stamps, with or without fractional seconds or time; the clock time is kept as published."""
+    text = values.astype("string").str.strip()
+    text = text.mask(text.eq(""))
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", utc=True)
+    except (ValueError, TypeError) as exc:
+        raise BadFile(f"{where}: column 'Date' holds a value that is not a date ({exc}).",
+                      hint="Dates look like 2023-07-31T15:37:00+00:00.", file=where, column="Date") from exc
+    return parsed.dt.tz_convert(None).astype("datetime64[ns]")
+
+
+def _finish(frame: pd.DataFrame, *, force: str, month: str, where: str) -> pd.DataFrame:
+    frame["force"] = force
+    frame["month"] = month
+    frame["datetime"] = parse_datetime(frame["datetime"], where=where)
+    stamp = frame["datetime"]
+    frame["date_only"] = pd.array(stamp.notna() & stamp.eq(stamp.dt.normalize()), dtype="boolean")
+    frame.loc[stamp.isna().to_numpy(), "date_only"] = pd.NA
+    for name in ("operation", "outcome_linked_to_object", "removal_of_more_than_outer_clothing", "involved_person"):
+        frame[name] = parse_bool(frame[name], where=where, column=name)
+    for name in ("latitude", "longitude"):
+        numbers = pd.to_numeric(frame[name].astype("string").str.strip().replace("", pd.NA), errors="coerce")
+        frame[name] = numbers.astype("float64")
+    text_columns = [c for c, d in schema.RAW_COLUMNS.items() if d == "category" and c not in ("force", "month")]
+    for name in text_columns:
+        column = frame[name].astype("string").str.strip()
+        frame[name] = column.mask(column.eq(""))
+    return schema.coerce_raw(frame)
+
+
+def from_api_records(records: object, *, force: str, month: str, where: str | None = None) -> pd.DataFrame:
+    """One /api/stops-force reply (a JSON list of stop objects) -> canonical raw records."""
+    where = where or f"stops-force {force} {month}"
+    if not isinstance(records, list):
+        raise BadResponse(f"{where}: the reply is a JSON {type(records).__name__}, not a list of searches.",
+                          hint="The API may have changed or returned an error page; try again later.",
+                          force=force, month=month)
+    rows = []
+    for item in records:
+        if not isinstance(item, Mapping):
+            raise BadResponse(f"{where}: an element of the reply is not an object: {item!r:.80}.",
+                              force=force, month=month)
+        location = item.get("location") or {}
+        street = location.get("street") or {}
+        outcome = item.get("outcome")
+        if outcome is None or outcome == "":
+            outcome = (item.get("outcome_object") or {}).get("name") or ""
+        vehicle_only = item.get("type") == "Vehicle search"
+        involved = item.get("involved_person")
+        rows.append({
+            "datetime": item.get("datetime"),
+            "type": item.get("type"),
+            "involved_person": (not vehicle_only) if involved is None else involved,
+            "gender": item.get("gender"),
+            "age_range": item.get("age_range"),
+            "self_defined_ethnicity": item.get("self_defined_ethnicity"),
+            "officer_defined_ethnicity": item.get("officer_defined_ethnicity"),
+            "legislation": item.get("legislation"),
+            "object_of_search": item.get("object_of_search"),
+            "outcome": "False" if outcome is False else outcome,
+            "outcome_linked_to_object": item.get("outcome_linked_to_object_of_search"),
+            "removal_of_more_than_outer_clothing": item.get("removal_of_more_than_outer_clothing"),
+            "operation": item.get("operation"),
+            "operation_name": item.get("operation_name"),
+            "latitude": location.get("latitude"),
+            "longitude": location.get("longitude"),
+            "street": street.get("name"),
+        })
+    columns = [c for c in schema.RAW_COLUMNS if c not in ("force", "month", "date_only")]
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    return _finish(frame, force=force, month=month, where=where)
+
+
+def read_csv_table(source: bytes | str | Path, *, where: str) -> pd.DataFrame:
+    """Read a stop-and-search CSV as strings (empty = missing); check the header, naming any missing column."""
+    payload = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
+    if payload.startswith(b"\xef\xbb\xbf"):
+        payload = payload[3:]
+    if not payload.strip():
+        raise BadFile(f"{where}: the file is empty (no header).",
+                      hint="Download the file again from data.police.uk.", file=where)
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in CSV_COLUMNS},
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise BadFile(f"{where}: not a readable CSV file ({str(exc).splitlines()[0]}).",
+                      hint="Download the file again; a half-finished download is a common cause.", file=where) from exc
+    present = [str(c).strip() for c in table.column_names]
+    missing = [c for c in CSV_COLUMNS if c not in present]
+    if missing:
+        unexpected = [c for c in present if c not in CSV_COLUMNS]
+        renamed = f" The file has instead: {', '.join(repr(u) for u in unexpected)}." if unexpected else ""
+        raise BadFile(f"{where}: column {', '.join(repr(m) for m in missing)} is missing.{renamed}",
+                      hint="Stop-and-search files from data.police.uk have the header given in DATA.md 1.3.",
+                      file=where, column=missing[0])
+    table = table.rename_columns(present)
+    return table.select(list(CSV_COLUMNS)).to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+
+
+def from_csv(source: bytes | str | Path, *, force: str, month: str, where: str | None = None) -> pd.DataFrame:
+    """One force-month CSV (bulk-archive layout) -> canonical raw records; no record is dropped or merged."""
+    where = where or str(source if not isinstance(source, bytes) else f"{month}-{force}-stop-and-search.csv")
+    frame = read_csv_table(source, where=where).rename(columns=CSV_COLUMNS)
+    frame["street"] = pd.NA  # the bulk files carry coordinates but no street name
+    # the bulk files have no involved_person column: a person is involved unless it was a vehicle-only search
+    frame["involved_person"] = np.where(frame["type"].eq("Vehicle search").fillna(False), "False", "True")
+    frame.loc[frame["type"].isna().to_numpy(), "involved_person"] = pd.NA
+    return _finish(frame, force=force, month=month, where=where)
+
+
+def concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate canonical raw frames keeping categorical dtypes (categories unioned)."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return schema.coerce_raw(schema.empty_frame())
+    from pandas.api.types import union_categoricals
+    out = {}
+    for name, dtype in schema.RAW_COLUMNS.items():
+        if dtype == "category":
+            out[name] = union_categoricals([f[name] for f in frames], ignore_order=True)
+        else:
+            out[name] = pd.concat([f[name] for f in frames], ignore_index=True)
+    return pd.DataFrame(out)

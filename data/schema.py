@@ -1,0 +1,89 @@
+"""The canonical stop-and-search record: one table shape for API replies and bulk files alike.
+
+Raw columns are what the source said (labels kept verbatim). Derived columns (groups and harmonised
+categories) are computed from them by `add_derived_columns` through the tables in `data.vocab`, so a
+better mapping applies to everything already stored.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from data import vocab
+
+# name -> pandas dtype of the raw canonical columns, in order. "category" = open vocabulary.
+RAW_COLUMNS: dict[str, str] = {
+    "force": "category",                      # data.police.uk force id, e.g. "metropolitan"
+    "month": "category",                      # "YYYY-MM", from the request or file name, never the stamp
+    "datetime": "datetime64[ns]",             # as published: UK local clock time (written as +00:00)
+    "date_only": "boolean",                   # True when the time is exactly 00:00:00 (date-only records)
+    "type": "category",
+    "involved_person": "boolean",
+    "gender": "category",
+    "age_range": "category",
+    "self_defined_ethnicity": "category",     # raw label
+    "officer_defined_ethnicity": "category",  # raw label
+    "legislation": "category",
+    "object_of_search": "category",
+    "outcome": "category",                    # raw label
+    "outcome_linked_to_object": "boolean",
+    "removal_of_more_than_outer_clothing": "boolean",
+    "operation": "boolean",
+    "operation_name": "category",
+    "latitude": "float64",
+    "longitude": "float64",
+    "street": "category",
+}
+
+# Derived columns with fixed category lists (the same categories in every frame, so they concatenate).
+DERIVED_COLUMNS: dict[str, pd.CategoricalDtype] = {
+    "self_defined_group": pd.CategoricalDtype(vocab.DETAILED_WITH_NOT_STATED),
+    "self_defined_broad": pd.CategoricalDtype(vocab.BROAD_WITH_NOT_STATED),
+    "officer_defined_broad": pd.CategoricalDtype(vocab.BROAD_WITH_NOT_STATED),
+    "outcome_group": pd.CategoricalDtype(vocab.OUTCOME_CATEGORIES),
+    "legislation_group": pd.CategoricalDtype(vocab.LEGISLATION_GROUPS),
+}
+
+CANONICAL_COLUMNS: tuple[str, ...] = (*RAW_COLUMNS, *DERIVED_COLUMNS)
+
+
+def empty_frame() -> pd.DataFrame:
+    """A zero-row canonical frame (raw and derived columns) with the right dtypes."""
+    frame = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in RAW_COLUMNS.items()})
+    return add_derived_columns(frame)
+
+
+def coerce_raw(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a frame exactly the raw canonical columns, in order, with their dtypes."""
+    missing = [c for c in RAW_COLUMNS if c not in frame.columns]
+    if missing:
+        raise KeyError(f"canonical frame lacks columns {missing}")
+    out = frame.loc[:, list(RAW_COLUMNS)].copy()
+    for name, dtype in RAW_COLUMNS.items():
+        if str(out[name].dtype) != dtype:
+            out[name] = out[name].astype(dtype)
+    return out.reset_index(drop=True)
+
+
+def add_derived_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the mapped categories. Unseen labels become <NA> in the derived column; the raw label stays."""
+    out = frame.copy()
+    detailed = vocab.map_series("self_defined_ethnicity", out["self_defined_ethnicity"])
+    out["self_defined_group"] = detailed.astype(DERIVED_COLUMNS["self_defined_group"])
+    broad = detailed.map(vocab.broad_of_detailed, na_action="ignore")
+    out["self_defined_broad"] = broad.astype(DERIVED_COLUMNS["self_defined_broad"])
+    out["officer_defined_broad"] = vocab.map_series("officer_defined_ethnicity", out["officer_defined_ethnicity"]
+                                                    ).astype(DERIVED_COLUMNS["officer_defined_broad"])
+    out["outcome_group"] = vocab.map_series("outcome", out["outcome"]).astype(DERIVED_COLUMNS["outcome_group"])
+    out["legislation_group"] = vocab.map_series("legislation", out["legislation"]
+                                                ).astype(DERIVED_COLUMNS["legislation_group"])
+    return out
+
+
+def unknown_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every raw label no mapping table knows: column, label, records. Shown by `python -m data status`."""
+    rows = [
+        {"column": column, "label": label, "records": n}
+        for column in vocab.MAPPINGS
+        for label, n in vocab.unknown_labels(column, frame[column]).items()
+    ]
+    return pd.DataFrame(rows, columns=["column", "label", "records"])
