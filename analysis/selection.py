@@ -1,0 +1,84 @@
+"""What the user asked for: forces, period, filters and choices, and the records that match."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from data import reference_data
+from data.months import month_range
+
+FILTERABLE = ("type", "legislation_group", "legislation", "object_of_search", "age_range", "gender")
+ETHNICITY_COLUMNS = {
+    "self": {"broad": "self_defined_broad", "detailed": "self_defined_group"},
+    "officer": {"broad": "officer_defined_broad", "detailed": "officer_defined_broad"},
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    forces: tuple[str, ...]
+    start: str
+    end: str
+    ethnicity: str = "self"          # 'self' (default, as the Home Office) or 'officer'
+    level: str = "broad"             # 'broad' (5 groups) or 'detailed' (19 Census groups; self-defined only)
+    reference: str = "White"
+    include_btp: bool = False        # BTP searches join pooled numerators only when asked
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.ethnicity not in ETHNICITY_COLUMNS:
+            raise ValueError(f"ethnicity must be 'self' or 'officer', not {self.ethnicity!r}")
+        if self.level not in ("broad", "detailed"):
+            raise ValueError(f"level must be 'broad' or 'detailed', not {self.level!r}")
+        for column, _ in self.filters:
+            if column not in FILTERABLE:
+                raise ValueError(f"cannot filter on {column!r}; choose from {', '.join(FILTERABLE)}")
+        month_range(self.start, self.end)  # raises BadMonthRange on a malformed or reversed range
+
+    @classmethod
+    def build(cls, forces: str | list[str] | tuple[str, ...], start: str, end: str, *,
+              filters: dict[str, list[str] | tuple[str, ...]] | None = None, **choices: object) -> Selection:
+        """Resolve force ids ('all' allowed) and normalise filters into the hashable form."""
+        ids = tuple(reference_data.resolve_forces(list(forces) if not isinstance(forces, str) else forces))
+        pairs = tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items() if v))
+        return cls(forces=ids, start=start, end=end, filters=pairs, **choices)  # type: ignore[arg-type]
+
+    @property
+    def months(self) -> list[str]:
+        return month_range(self.start, self.end)
+
+    @property
+    def n_months(self) -> int:
+        return len(self.months)
+
+    @property
+    def filter_dict(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.filters)
+
+    @property
+    def group_column(self) -> str:
+        return ETHNICITY_COLUMNS[self.ethnicity][self.level]
+
+    def describe(self) -> str:
+        """Plain English: forces, period, filters, ethnicity definition, reference group."""
+        if len(self.forces) > 3:
+            forces = f"{len(self.forces)} forces"
+        else:
+            forces = ", ".join(reference_data.force_name(f) for f in self.forces)
+        period = self.start if self.start == self.end else f"{self.start} to {self.end}"
+        ethnicity = "self-defined ethnicity" if self.ethnicity == "self" else "officer-defined ethnicity"
+        parts = [forces, period, ethnicity, f"reference group {self.reference}"]
+        for column, values in self.filters:
+            parts.append(f"{column.replace('_', ' ')}: {', '.join(values)}")
+        if self.include_btp:
+            parts.append("BTP searches included in pooled figures")
+        return "; ".join(parts)
+
+
+def select(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """The records in the selection's forces and months that pass every filter (never de-duplicated)."""
+    mask = records["force"].isin(selection.forces) & records["month"].isin(selection.months)
+    for column, allowed in selection.filters:
+        mask &= records[column].isin(allowed)
+    return records.loc[mask.to_numpy(bool)]
