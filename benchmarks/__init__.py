@@ -1,0 +1,1 @@
+"""Speed measurements: `python -m benchmarks [name ...]` runs each bench_*.py module's main()."""
