@@ -1,0 +1,289 @@
+"""Search rates per 1,000 residents by ethnic group, the 'Not stated' summary, and disparity ratios.
+
+Follows the Home Office method (../shared/DATA.md 3.2): searches of persons (vehicle-only searches left
+out) by self-defined group over Census 2021 residents of that group in the force area, x 1,000,
+annualised (x 12 / months) when the period is not a year. Pooled rows (force 'ALL') sum searches and
+residents over the covered forces; they never average rates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis import SMALL_N, intervals
+from analysis.selection import Selection
+from data import reference_data, vocab
+
+POOLED = "ALL"
+
+RATES_COLUMNS = ["force", "group", "searches", "population", "rate_per_1000", "ci_low", "ci_high", "months",
+                 "reason", "small_n", "forces"]
+DISPARITY_COLUMNS = ["force", "group", "reference", "ratio", "ci_low", "ci_high", "rate_difference",
+                     "exact_ci_low", "exact_ci_high", "group_searches", "reference_searches",
+                     "ratio_if_not_stated_group", "ratio_if_not_stated_reference", "reason", "small_n", "forces"]
+NOT_STATED_COLUMNS = ["force", "searches_of_persons", "not_stated", "share", "unrecognised", "forces"]
+
+OFFICER_CAVEAT = ("officer-defined ethnicity divided by self-identified Census populations: "
+                  "not comparable with official rates")
+NOT_STATED_REASON = "ethnicity not stated: counted, but has no population"
+
+
+def searches_of_persons(records: pd.DataFrame) -> pd.DataFrame:
+    """Records that are searches of a person: vehicle-only searches (type or involved_person) left out."""
+    vehicle_only = records["type"].eq("Vehicle search").fillna(False).to_numpy(bool)
+    no_person = records["involved_person"].eq(False).fillna(False).to_numpy(bool)
+    return records.loc[~(vehicle_only | no_person)]
+
+
+def group_setup(selection: Selection) -> tuple[str, tuple[str, ...], str]:
+    """(record column, groups in display order incl. 'Not stated', Census level) for the selection."""
+    column = selection.group_column
+    if column == "self_defined_group":
+        return column, vocab.DETAILED_WITH_NOT_STATED, "detailed"
+    return column, vocab.BROAD_WITH_NOT_STATED, "broad"
+
+
+def _codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np.ndarray:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.set_categories(list(categories)).cat.codes.to_numpy()
+    return pd.Categorical(values, categories=list(categories)).codes
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Searches of persons by force x group (x month), with residents and what each force can support.
+
+    Index order: forces as in the selection, groups as in `groups` (the last is 'Not stated').
+    """
+
+    forces: tuple[str, ...]
+    groups: tuple[str, ...]
+    months: tuple[str, ...]
+    searches: np.ndarray        # (F, G) int64
+    monthly: np.ndarray | None  # (F, M, G) int64, when asked for
+    unrecognised: np.ndarray    # (F,) records whose label maps to no group (<NA>)
+    persons: np.ndarray         # (F,) all searches of persons
+    population: np.ndarray      # (F, G) float; nan for 'Not stated' and forces without residents
+    force_reason: tuple[str, ...]   # why a force gets no rate ('' when it does)
+    has_records: np.ndarray     # (F,) bool
+    pooled_members: tuple[str, ...]  # forces whose residents (and searches) make the pooled row
+    pooled_numerator_extra: tuple[str, ...]  # forces that add searches only (BTP when include_btp)
+    caveat: str                 # applies to every rate (officer-defined ethnicity)
+
+
+def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False) -> Counts:
+    """Count searches of persons by force and group (vectorised; every force and group present)."""
+    column, groups, level = group_setup(selection)
+    forces, months = tuple(selection.forces), tuple(selection.months)
+    persons_frame = searches_of_persons(records)
+    f = _codes(persons_frame["force"], forces)
+    g = _codes(persons_frame[column], groups)
+    n_f, n_g = len(forces), len(groups)
+    known_force = f >= 0
+    ok = known_force & (g >= 0)
+    searches = np.bincount(f[ok] * n_g + g[ok], minlength=n_f * n_g).reshape(n_f, n_g)
+    monthly = None
+    if by_month:
+        m = _codes(persons_frame["month"], months)
+        okm = ok & (m >= 0)
+        monthly = np.bincount((f[okm] * len(months) + m[okm]) * n_g + g[okm],
+                              minlength=n_f * len(months) * n_g).reshape(n_f, len(months), n_g)
+    unrecognised = np.bincount(f[known_force & (g < 0)], minlength=n_f)
+    persons = np.bincount(f[known_force], minlength=n_f)
+    all_f = _codes(records["force"], forces)
+    any_records = np.bincount(all_f[all_f >= 0], minlength=n_f) > 0
+
+    table = reference_data.population(level)
+    wide = table.pivot_table(index="force", columns="group", values="population", aggfunc="sum")
+    population = wide.reindex(index=list(forces), columns=list(groups)).to_numpy(dtype="float64", copy=True)
+    reasons = []
+    for i, force in enumerate(forces):
+        name = reference_data.force_name(force)
+        if not reference_data.has_residents(force):
+            reasons.append(f"{name} has no resident population, so no rate")
+            population[i, :] = np.nan
+        elif (total := reference_data.residents_total(force)) < reference_data.MIN_MEANINGFUL_RESIDENTS:
+            reasons.append(f"{name} has only {total:,} residents (under "
+                           f"{reference_data.MIN_MEANINGFUL_RESIDENTS:,}): a resident rate is not meaningful")
+        else:
+            reasons.append("")
+    members = tuple(f for f in forces if reference_data.has_residents(f))
+    extra = tuple(f for f in forces if not reference_data.has_residents(f)) if selection.include_btp else ()
+    caveat = OFFICER_CAVEAT if selection.ethnicity == "officer" else ""
+    return Counts(forces, groups, months, searches, monthly, unrecognised, persons, population,
+                  tuple(reasons), any_records, members, extra, caveat)
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def pooled_reason(counts: Counts) -> str:
+    """What the pooled row covers beyond the plain sum, and any covered force without records."""
+    idx = {f: i for i, f in enumerate(counts.forces)}
+    missing = [reference_data.force_name(f) for f in counts.pooled_members if not counts.has_records[idx[f]]]
+    parts = []
+    if not counts.pooled_members:
+        parts.append("no selected force has a resident population, so no pooled rate")
+    if counts.pooled_numerator_extra:
+        names = ", ".join(reference_data.force_name(f) for f in counts.pooled_numerator_extra)
+        parts.append(f"includes searches by {names} (no resident population) in the numerator")
+    if missing:
+        parts.append(f"no records for {', '.join(missing)}, whose residents are still in the denominator")
+    return _join(*parts)
+
+
+def pool(counts: Counts, values: np.ndarray, *, numerator: bool) -> np.ndarray:
+    """Sum a (F, ...) array over the pooled forces (numerators also over BTP when include_btp)."""
+    names = counts.pooled_members + (counts.pooled_numerator_extra if numerator else ())
+    idx = [counts.forces.index(f) for f in names]
+    return np.asarray(values)[idx].sum(axis=0)
+
+
+def with_pooled(counts: Counts, pooled: bool | None) -> bool:
+    return len(counts.forces) > 1 if pooled is None else pooled
+
+
+def _rate_rows(force: str, groups: tuple[str, ...], searches: np.ndarray, population: np.ndarray,
+               months: int, reasons: list[str], forces_label: str, *, meaningful: bool) -> pd.DataFrame:
+    factor = 1000 * 12 / months if months else np.nan
+    pop = np.where(np.isfinite(population) & (population > 0) & meaningful, population, np.nan)
+    low, high = intervals.garwood(searches)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate, ci_low, ci_high = searches / pop * factor, low / pop * factor, high / pop * factor
+    return pd.DataFrame({
+        "force": force, "group": list(groups), "searches": np.asarray(searches, dtype="int64"),
+        "population": pd.array(population, dtype="Float64").astype("Int64"),
+        "rate_per_1000": rate, "ci_low": ci_low, "ci_high": ci_high, "months": months,
+        "reason": reasons, "small_n": np.asarray(searches) < SMALL_N, "forces": forces_label,
+    })
+
+
+def _group_reasons(area_reason: str, groups: tuple[str, ...], population: np.ndarray, caveat: str) -> list[str]:
+    out = []
+    for group, pop in zip(groups, population, strict=True):
+        if group == vocab.NOT_STATED:
+            out.append(_join(NOT_STATED_REASON, area_reason))
+        elif not pop > 0 and not area_reason:
+            out.append(_join("no Census residents in this group in the area", caveat))
+        else:
+            out.append(_join(area_reason, caveat))
+    return out
+
+
+def rates(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = None) -> pd.DataFrame:
+    """Searches per 1,000 residents a year by force and group with the exact (Garwood) 95% interval.
+
+    Columns: force, group, searches, population, rate_per_1000, ci_low, ci_high, months, reason, small_n,
+    forces. 'Not stated' has a row (searches only). A pooled row set (force 'ALL') follows when more than
+    one force is selected (or `pooled=True`).
+    """
+    counts = count(records, selection)
+    return rates_from_counts(counts, months=selection.n_months, pooled=pooled)
+
+
+def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None) -> pd.DataFrame:
+    """The rates table from `count(...)` (for callers that already counted)."""
+    frames = []
+    for i, force in enumerate(counts.forces):
+        area = counts.force_reason[i]
+        if not area and not counts.has_records[i]:
+            area = "no records for this force in the selection"
+        reasons = _group_reasons(area, counts.groups, counts.population[i], counts.caveat)
+        frames.append(_rate_rows(force, counts.groups, counts.searches[i], counts.population[i], months,
+                                 reasons, force, meaningful=counts.force_reason[i] == ""))
+    if with_pooled(counts, pooled):
+        has_pool = bool(counts.pooled_members)
+        population = pool(counts, counts.population, numerator=False) if has_pool \
+            else np.full(len(counts.groups), np.nan)
+        searches = pool(counts, counts.searches, numerator=True)
+        reasons = _group_reasons(pooled_reason(counts), counts.groups, population, counts.caveat)
+        frames.append(_rate_rows(POOLED, counts.groups, searches, population, months, reasons,
+                                 ",".join(counts.pooled_members + counts.pooled_numerator_extra),
+                                 meaningful=has_pool))
+    return pd.concat(frames, ignore_index=True)[RATES_COLUMNS]
+
+
+def not_stated_summary(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = None) -> pd.DataFrame:
+    """Per force: searches of persons, how many have ethnicity 'Not stated' (and the share), and how many
+    carry a label no table knows ('unrecognised', kept apart, never dropped). Columns: force,
+    searches_of_persons, not_stated, share, unrecognised, forces."""
+    counts = count(records, selection)
+    persons = counts.persons
+    not_stated = counts.searches[:, -1]
+    rows = pd.DataFrame({"force": list(counts.forces), "searches_of_persons": persons, "not_stated": not_stated,
+                         "unrecognised": counts.unrecognised, "forces": list(counts.forces)})
+    if with_pooled(counts, pooled):
+        rows.loc[len(rows)] = [POOLED, pool(counts, persons, numerator=True), pool(counts, not_stated, numerator=True),
+                               pool(counts, counts.unrecognised, numerator=True),
+                               ",".join(counts.pooled_members + counts.pooled_numerator_extra)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rows["share"] = rows["not_stated"].to_numpy(float) / rows["searches_of_persons"].to_numpy(float)
+    for name in ("searches_of_persons", "not_stated", "unrecognised"):
+        rows[name] = rows[name].astype("int64")
+    return rows[NOT_STATED_COLUMNS]
+
+
+def reference_columns(table: pd.DataFrame, reference: str, level_groups: tuple[str, ...]) -> pd.DataFrame:
+    """Per force of a rates table: the reference group's searches and residents (a broad reference at the
+    detailed level sums its detailed groups) and the 'Not stated' searches."""
+    if reference in level_groups and reference != vocab.NOT_STATED:
+        members = [reference]
+    else:
+        members = [g for g, b in vocab.DETAILED_GROUPS.items() if b == reference] \
+            if "White British" in level_groups else []
+    if not members:
+        raise ValueError(f"reference group {reference!r} is not one of "
+                         f"{', '.join(g for g in level_groups if g != vocab.NOT_STATED)}")
+    ref = table.loc[table["group"].isin(members)].groupby("force", sort=False).agg(
+        reference_searches=("searches", "sum"), reference_population=("population", "sum"),
+        reference_reason=("reason", "first"))
+    ref["not_stated_searches"] = table.loc[table["group"].eq(vocab.NOT_STATED)].set_index("force")["searches"]
+    return ref
+
+
+def disparity(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = None) -> pd.DataFrame:
+    """Each group's rate over the reference group's rate, by force (and pooled), with intervals.
+
+    ratio and ci_low/ci_high: Katz log interval as scipy.stats.contingency.relative_risk with residents
+    as totals; exact_ci_low/high: exact conditional (binomial) interval; rate_difference: per 1,000 a year;
+    ratio_if_not_stated_group/_reference: the ratio if every 'Not stated' search were in the group /
+    in the reference group.
+    """
+    table = rates(records, selection, pooled=pooled)
+    return disparity_from_rates(table, reference=selection.reference, months=selection.n_months)
+
+
+def disparity_from_rates(table: pd.DataFrame, *, reference: str, months: int) -> pd.DataFrame:
+    groups = tuple(dict.fromkeys(table["group"]))
+    ref = reference_columns(table, reference, groups)
+    rows = table.loc[~table["group"].isin([reference, vocab.NOT_STATED])].join(ref, on="force")
+    a = rows["searches"].to_numpy(float)
+    n1 = rows["population"].to_numpy(float, na_value=np.nan)
+    c = rows["reference_searches"].to_numpy(float)
+    n2 = rows["reference_population"].to_numpy(float, na_value=np.nan)
+    ns = rows["not_stated_searches"].to_numpy(float)
+    meaningful = rows["rate_per_1000"].notna().to_numpy() & np.isfinite(n2) & (n2 > 0)
+    ratio, (low, high) = intervals.katz(a, n1, c, n2)
+    ex_low, ex_high = intervals.exact_conditional(a, n1, c, n2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        difference = (a / n1 - c / n2) * 1000 * 12 / months
+        if_group = ((a + ns) / n1) / (c / n2)
+        if_reference = (a / n1) / ((c + ns) / n2)
+    ref_reason = rows["reference_reason"].fillna("").to_numpy(object)
+    reason = [r if r else (f"reference: {rr}" if rr and not m else "")
+              for r, rr, m in zip(rows["reason"], ref_reason, meaningful, strict=True)]
+    out = pd.DataFrame({
+        "force": rows["force"].to_numpy(), "group": rows["group"].to_numpy(), "reference": reference,
+        "ratio": np.where(meaningful, ratio, np.nan), "ci_low": np.where(meaningful, low, np.nan),
+        "ci_high": np.where(meaningful, high, np.nan),
+        "rate_difference": np.where(meaningful, difference, np.nan),
+        "exact_ci_low": np.where(meaningful, ex_low, np.nan), "exact_ci_high": np.where(meaningful, ex_high, np.nan),
+        "group_searches": a.astype("int64"), "reference_searches": c.astype("int64"),
+        "ratio_if_not_stated_group": np.where(meaningful, if_group, np.nan),
+        "ratio_if_not_stated_reference": np.where(meaningful, if_reference, np.nan),
+        "reason": reason, "small_n": (a < SMALL_N) | (c < SMALL_N), "forces": rows["forces"].to_numpy(),
+    })
+    return out.reset_index(drop=True)[DISPARITY_COLUMNS]
