@@ -47,8 +47,8 @@ def group_setup(selection: Selection) -> tuple[str, tuple[str, ...], str]:
 
 def _codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np.ndarray:
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.set_categories(list(categories)).cat.codes.to_numpy()
-    return pd.Categorical(values, categories=list(categories)).codes
+        return values.cat.set_categories(list(categories)).cat.codes.to_numpy().astype("int64")
+    return pd.Categorical(values, categories=list(categories)).codes.astype("int64")
 
 
 @dataclass(frozen=True)
