@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ STATUSES: tuple[str, ...] = ("ok", "empty", "not_published", "failed")
 MANIFEST_COLUMNS: tuple[str, ...] = ("force", "month", "status", "records", "source", "retrieved_at",
                                      "checksum", "reason")
 MANIFEST_FORMAT = 1
+FLUSH_SECONDS = 2.0  # longest a deferred manifest update waits before it is written
 
 # The on-disk Arrow schema: fixed index and value types so that files written at different times (and
 # with different category lists) read back together as one table.
@@ -111,33 +112,43 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = _lock_for(self.path)
-        self._cache_key: tuple[int, int, int] | None = None
-        self._cache: dict[tuple[str, str], ManifestEntry] = {}
+        # (inode, mtime, size) of the file last parsed and its entries, as one tuple so threads see a pair
+        self._cached: tuple[tuple[int, int, int] | None, dict[tuple[str, str], ManifestEntry]] = (None, {})
+        self._pending: dict[tuple[str, str], ManifestEntry] = {}  # updates held back by deferred()
+        self._deferred = 0
+        self._last_flush = 0.0
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._lock:
-            if fcntl is None:
+    def _file_lock(self) -> Iterator[None]:
+        """Between processes (POSIX flock of a sibling .lock file); callers already hold the thread lock."""
+        if fcntl is None:
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
                 yield
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def load(self) -> dict[tuple[str, str], ManifestEntry]:
-        """All entries (a fresh dict); an absent manifest is an empty store."""
+        """All entries (a fresh dict), including updates not yet flushed; absent manifest = empty store."""
+        with self._lock:
+            entries = self._load_file()
+            entries.update(self._pending)
+            return entries
+
+    def _load_file(self) -> dict[tuple[str, str], ManifestEntry]:
         for attempt in range(3):
             try:
                 stat = self.path.stat()
             except FileNotFoundError:
                 return {}
             key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            if key == self._cache_key:
-                return dict(self._cache)
+            cached_key, cached = self._cached
+            if key == cached_key:
+                return dict(cached)
             try:
                 text = self.path.read_text(encoding="utf-8")
                 payload = json.loads(text)
@@ -153,32 +164,68 @@ class Manifest:
                 raise StoreError(f"The store manifest {self.path} is unreadable ({exc}).",
                                  hint="Restore it from a backup or delete the store folder and fetch again.",
                                  file=str(self.path)) from exc
-            self._cache_key, self._cache = key, entries
+            self._cached = (key, entries)
             return dict(entries)
         return {}
 
     def get(self, force: str, month: str) -> ManifestEntry | None:
         return self.load().get((force, month))
 
-    def update(self, entry: ManifestEntry, *, merge: object = None) -> ManifestEntry:
+    def update(self, entry: ManifestEntry, *,
+               merge: Callable[[ManifestEntry | None, ManifestEntry], ManifestEntry] | None = None) -> ManifestEntry:
         """Store one entry. `merge(old, new) -> entry` decides, under the lock, what is written."""
-        with self._locked():
-            entries = self.load()
-            old = entries.get((entry.force, entry.month))
-            if callable(merge):
+        with self._lock:
+            old = self._pending.get((entry.force, entry.month)) or self._load_file().get((entry.force, entry.month))
+            if merge is not None:
                 entry = merge(old, entry)
-            entries[(entry.force, entry.month)] = entry
-            payload = {"format": MANIFEST_FORMAT, "updated_at": _now(),
-                       "entries": [entries[k].to_json() for k in sorted(entries)]}
-            atomic_write_text(self.path, json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
-            self._cache_key = None
+            self._pending[(entry.force, entry.month)] = entry
+            if not self._deferred or time.monotonic() - self._last_flush > FLUSH_SECONDS:
+                self._flush_locked()
             return entry
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if not self._pending:
+            return
+        with self._file_lock():
+            entries = self._load_file()
+            entries.update(self._pending)
+            # one entry per line: readable, diffable, and much quicker to write than indented JSON
+            lines = ",\n".join(json.dumps(entries[k].to_json(), ensure_ascii=False) for k in sorted(entries))
+            text = f'{{"format": {MANIFEST_FORMAT}, "updated_at": "{_now()}", "entries": [\n{lines}\n]}}\n'
+            atomic_write_text(self.path, text)
+            self._pending.clear()
+            self._cached = (None, {})
+            self._last_flush = time.monotonic()
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold manifest rewrites back (flushing every few seconds and at the end): for bulk imports."""
+        with self._lock:
+            self._deferred += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._deferred -= 1
+                self._flush_locked()
 
 
 def _keep_stored_data(old: ManifestEntry | None, new: ManifestEntry) -> ManifestEntry:
     """A failure never replaces a month whose data is stored; it is noted in that entry's reason."""
     if old is not None and old.status in ("ok", "empty"):
         return dataclasses.replace(old, reason=f"refresh failed at {new.retrieved_at}: {new.reason}")
+    return new
+
+
+def _keep_stored_not_published(old: ManifestEntry | None, new: ManifestEntry) -> ManifestEntry:
+    """Records already stored (say, imported from a bulk file) outlive a gap in the API's list."""
+    if old is not None and old.status in ("ok", "empty"):
+        return dataclasses.replace(old, reason=f"not listed as published by {new.source} at {new.retrieved_at}; "
+                                               "the stored records are kept")
     return new
 
 
@@ -246,15 +293,20 @@ class Store:
         return self._manifest.update(entry, merge=_keep_stored_data)
 
     def record_not_published(self, force: str, month: str, *, source: str) -> ManifestEntry:
-        """The source does not list this force for this month (not the same as zero searches)."""
+        """The source does not list this force for this month (not the same as zero searches).
+
+        Like a failure, it never replaces records already stored: that entry keeps its status."""
         force, month = self._key(force, month)
         entry = ManifestEntry(force=force, month=month, status="not_published", records=0, source=str(source),
                               retrieved_at=_now(), reason="not in the source's list of published months")
-        stored = self._manifest.update(entry)
-        self.path_for(force, month).unlink(missing_ok=True)
-        return stored
+        return self._manifest.update(entry, merge=_keep_stored_not_published)
 
     # ---- reading
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """Group many writes (bulk import): the manifest is rewritten every few seconds and at the end,
+        not once per force-month. Data files are still written atomically one by one."""
+        return self._manifest.deferred()
+
     def entry(self, force: str, month: str) -> ManifestEntry | None:
         return self._manifest.get(*self._key(force, month))
 
