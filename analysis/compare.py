@@ -1,0 +1,173 @@
+"""Force comparison: each force's disparity ratio against the pooled ratio, funnel-plot limits and q-values.
+
+Method (Spiegelhalter 2005, "Funnel plots for comparing institutional performance", Stat Med 24:1185,
+and "Handling over-dispersion of performance indicators", Qual Saf Health Care 14:347). On the log
+scale each force has y = log(ratio) with the Katz standard error s = sqrt(1/a - 1/n1 + 1/c - 1/n2)
+(a, c searches of the group and the reference; n1, n2 their residents); precision = 1/s. The target is
+the pooled ratio theta0 (summed searches over summed residents of every selected force area with
+residents; BTP never joins it). z = (y - log theta0) / s. Over-dispersion is estimated from
+winsorised z-scores (each tail's most extreme 10% pulled in to the 10th/90th percentile):
+phi = mean(z_w^2). Default `overdispersion='additive'` (random effects): tau^2 =
+max(0, (I phi - (I - 1)) / (sum w - sum w^2 / sum w)), w = 1/s^2, limits log theta0 +- z_p sqrt(s^2 + tau^2)
+and z = (y - log theta0) / sqrt(s^2 + tau^2). This suits forces with large counts, where multiplicative
+limits still shrink to nothing. 'multiplicative': limits +- z_p sqrt(phi) s when phi > 1, z / sqrt(phi).
+'none': plain Poisson-style limits. Fewer than MIN_UNITS forces on the funnel: no adjustment.
+p-values are two-sided normal from the (adjusted) z; q-values are Benjamini-Hochberg within each group
+(scipy.stats.false_discovery_control).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.intervals import log_ratio_se
+from analysis.rates import POOLED, disparity_from_rates, rates, reference_columns
+from analysis.selection import Selection
+
+Z95 = float(stats.norm.ppf(0.975))
+Z998 = float(stats.norm.ppf(0.999))
+MIN_UNITS = 5
+WINSOR = 0.10
+METHODS = ("additive", "multiplicative", "none")
+COMPARE_COLUMNS = ["force", "group", "reference", "group_searches", "reference_searches", "ratio", "ci_low",
+                   "ci_high", "pooled_ratio", "z", "limit95_low", "limit95_high", "limit998_low", "limit998_high",
+                   "p_value", "q_value", "flag", "small_n", "se", "z_unadjusted", "phi", "tau2", "overdispersion"]
+
+
+def dispersion(z: np.ndarray, se: np.ndarray, *, method: str = "additive") -> tuple[float, float]:
+    """(phi, tau2) from the unadjusted z-scores and standard errors of the forces on the funnel.
+
+    phi: mean of squared winsorised z (Spiegelhalter 2005); tau2: the additive (DerSimonian-Laird style)
+    between-force variance on the log scale. Each returned only for its method (phi = 1 / tau2 = 0 otherwise).
+    """
+    keep = np.isfinite(z) & np.isfinite(se) & (se > 0)
+    z, se = z[keep], se[keep]
+    n = len(z)
+    if method == "none" or n < MIN_UNITS:
+        return 1.0, 0.0
+    low, high = np.quantile(z, [WINSOR, 1 - WINSOR])
+    phi = float(np.mean(np.clip(z, low, high) ** 2))
+    if method == "multiplicative":
+        return max(phi, 1.0), 0.0
+    w = 1 / se**2
+    tau2 = max(0.0, (n * phi - (n - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    return phi, float(tau2)
+
+
+def limits(pooled_ratio: float, se: np.ndarray, *, phi: float, tau2: float, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Control limits on the ratio scale at standard errors `se` (log-scale), with the adjustment given."""
+    spread = np.sqrt(phi) * se if tau2 == 0 else np.sqrt(se**2 + tau2)
+    centre = np.log(pooled_ratio)
+    return np.exp(centre - z * spread), np.exp(centre + z * spread)
+
+
+def _flag(y: float, l95: float, h95: float, l998: float, h998: float) -> str:
+    if y > h998:
+        return "above 99.8% limit"
+    if y > h95:
+        return "above 95% limit"
+    if y < l998:
+        return "below 99.8% limit"
+    if y < l95:
+        return "below 95% limit"
+    return "within 95% limits"
+
+
+def compare(records: pd.DataFrame, selection: Selection, *, overdispersion: str = "additive") -> pd.DataFrame:
+    """Every selected force's ratio (group vs reference) with its Katz interval, set against the pooled
+    ratio and the funnel limits (95%, 99.8%) at its precision. Columns: force, group, reference,
+    group_searches, reference_searches, ratio, ci_low, ci_high, pooled_ratio, z, limit95_low, limit95_high,
+    limit998_low, limit998_high, p_value, q_value, flag, small_n, then se, z_unadjusted, phi, tau2,
+    overdispersion (what `funnel_curve` needs)."""
+    if overdispersion not in METHODS:
+        raise ValueError(f"overdispersion must be one of {', '.join(METHODS)}, not {overdispersion!r}")
+    # the target never includes BTP searches (no residents): compare like with like
+    selection = dataclasses.replace(selection, include_btp=False)
+    rate_table = rates(records, selection, pooled=True)
+    table = disparity_from_rates(rate_table, reference=selection.reference, months=selection.n_months)
+    residents = rate_table.set_index(["force", "group"])["population"].astype("Float64")
+    table["_n1"] = residents.reindex(pd.MultiIndex.from_frame(table[["force", "group"]])).to_numpy(
+        float, na_value=np.nan)
+    ref = reference_columns(rate_table, selection.reference, tuple(dict.fromkeys(rate_table["group"])))
+    table["_n2"] = ref["reference_population"].astype("Float64").reindex(table["force"]).to_numpy(
+        float, na_value=np.nan)
+    pooled = table.loc[table["force"].eq(POOLED)].set_index("group")["ratio"]
+    forces = table.loc[table["force"].ne(POOLED)].reset_index(drop=True)
+    frames = []
+    for group, rows in forces.groupby("group", sort=False):
+        frames.append(_compare_group(rows, float(pooled.get(group, np.nan)), overdispersion))
+    if not frames:
+        return pd.DataFrame(columns=COMPARE_COLUMNS)
+    out = pd.concat(frames).sort_index()
+    return out.reset_index(drop=True)[COMPARE_COLUMNS]
+
+
+def _compare_group(rows: pd.DataFrame, pooled_ratio: float, method: str) -> pd.DataFrame:
+    a = rows["group_searches"].to_numpy(float)
+    c = rows["reference_searches"].to_numpy(float)
+    ratio = rows["ratio"].to_numpy(float)
+    se = np.asarray(log_ratio_se(a, rows["_n1"].to_numpy(float), c, rows["_n2"].to_numpy(float)), dtype=float)
+    on_funnel = np.isfinite(ratio) & (ratio > 0) & np.isfinite(se) & (se > 0)
+    target = np.log(pooled_ratio) if pooled_ratio > 0 and np.isfinite(pooled_ratio) else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.where(on_funnel, np.log(np.where(ratio > 0, ratio, np.nan)), np.nan)
+        z_raw = (y - target) / se
+    phi, tau2 = dispersion(z_raw[on_funnel], se[on_funnel], method=method) if np.isfinite(target) else (1.0, 0.0)
+    spread = np.sqrt(phi) * se if tau2 == 0 else np.sqrt(se**2 + tau2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (y - target) / spread
+    l95, h95 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z95)
+    l998, h998 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z998)
+    p = np.where(np.isfinite(z), 2 * stats.norm.sf(np.abs(z)), np.nan)
+    q = np.full(len(p), np.nan)
+    finite = np.isfinite(p)
+    if finite.any():
+        q[finite] = stats.false_discovery_control(p[finite], method="bh")
+    flags = []
+    for i in range(len(rows)):
+        if on_funnel[i] and np.isfinite(target):
+            flags.append(_flag(ratio[i], l95[i], h95[i], l998[i], h998[i]))
+        elif rows["reason"].iloc[i]:
+            flags.append(f"not compared: {rows['reason'].iloc[i]}")
+        elif a[i] == 0 or c[i] == 0:
+            flags.append("not compared: no searches in the group or the reference group")
+        else:
+            flags.append("not compared: no pooled ratio")
+    return pd.DataFrame({
+        "force": rows["force"], "group": rows["group"], "reference": rows["reference"],
+        "group_searches": rows["group_searches"], "reference_searches": rows["reference_searches"],
+        "ratio": rows["ratio"], "ci_low": rows["ci_low"], "ci_high": rows["ci_high"],
+        "pooled_ratio": pooled_ratio, "z": np.where(on_funnel, z, np.nan),
+        "limit95_low": np.where(on_funnel, l95, np.nan), "limit95_high": np.where(on_funnel, h95, np.nan),
+        "limit998_low": np.where(on_funnel, l998, np.nan), "limit998_high": np.where(on_funnel, h998, np.nan),
+        "p_value": p, "q_value": q, "flag": flags, "small_n": rows["small_n"],
+        "se": np.where(on_funnel, se, np.nan), "z_unadjusted": np.where(on_funnel, z_raw, np.nan),
+        "phi": phi, "tau2": tau2, "overdispersion": method,
+    }, index=rows.index)
+
+
+def funnel_curve(table: pd.DataFrame, *, points: int = 200) -> pd.DataFrame:
+    """The funnel lines for a `compare` table: per group, over a precision grid (1/se, geometric, spanning
+    the forces shown), the pooled ratio and the 95% and 99.8% limits on the ratio scale.
+    Columns: group, precision, se, pooled_ratio, limit95_low, limit95_high, limit998_low, limit998_high."""
+    frames = []
+    for group, rows in table.groupby("group", sort=False):
+        precision = 1 / rows["se"].to_numpy(float)
+        precision = precision[np.isfinite(precision)]
+        pooled_ratio = float(rows["pooled_ratio"].iloc[0])
+        if not len(precision) or not np.isfinite(pooled_ratio) or pooled_ratio <= 0:
+            continue
+        grid = np.geomspace(precision.min() * 0.5, precision.max() * 1.5, points)
+        se = 1 / grid
+        phi, tau2 = float(rows["phi"].iloc[0]), float(rows["tau2"].iloc[0])
+        l95, h95 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z95)
+        l998, h998 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z998)
+        frames.append(pd.DataFrame({"group": group, "precision": grid, "se": se, "pooled_ratio": pooled_ratio,
+                                    "limit95_low": l95, "limit95_high": h95,
+                                    "limit998_low": l998, "limit998_high": h998}))
+    columns = ["group", "precision", "se", "pooled_ratio", "limit95_low", "limit95_high", "limit998_low",
+               "limit998_high"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
