@@ -1,0 +1,335 @@
+"""Small pure helpers that shape tables for the dashboard's screen (no streamlit, no statistics, no HTTP).
+
+The statistics live in the other analysis modules; these functions only pick rows, list options,
+format a number with its interval and count, and summarise coverage, so the page modules stay thin.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from data import reference_data, vocab
+from data.months import add_months
+
+POOLED = "ALL"
+STATUS_ORDER = ("ok", "empty", "not_published", "failed", "not_fetched")
+STATUS_LABELS = {"ok": "ok", "empty": "empty (0 searches)", "not_published": "not published",
+                 "failed": "failed", "not_fetched": "not fetched"}
+# Widget name -> canonical column of the records it filters.
+FILTER_COLUMNS: dict[str, str] = {
+    "legislation": "legislation_group", "object": "object_of_search", "age": "age_range",
+    "gender": "gender", "type": "type",
+}
+_NATURAL_ORDER: dict[str, tuple[str, ...]] = {
+    "legislation_group": vocab.LEGISLATION_GROUPS,
+    "age_range": ("under 10", "10-17", "18-24", "25-34", "over 34"),
+    "gender": ("Male", "Female", "Other"),
+    "type": ("Person search", "Person and Vehicle search", "Vehicle search"),
+}
+
+
+# ------------------------------------------------------------------------------------- options
+def months_in(records: pd.DataFrame, manifest: pd.DataFrame | None = None) -> list[str]:
+    """Every month with records (or a manifest entry), oldest first."""
+    months = set(_observed(records["month"])) if len(records) else set()
+    if manifest is not None and len(manifest):
+        months |= set(manifest["month"].astype(str))
+    return sorted(months)
+
+
+def forces_in(records: pd.DataFrame, manifest: pd.DataFrame | None = None) -> list[str]:
+    """Force ids with records (or a manifest entry), in the order of the reference table of forces."""
+    present = set(_observed(records["force"])) if len(records) else set()
+    if manifest is not None and len(manifest):
+        present |= set(manifest["force"].astype(str))
+    order = reference_data.force_ids()
+    return [f for f in order if f in present] + sorted(present - set(order))
+
+
+def filter_options(records: pd.DataFrame) -> dict[str, list[str]]:
+    """Widget name -> the values seen in the records for that filter, in a natural or frequency order."""
+    out: dict[str, list[str]] = {}
+    for name, column in FILTER_COLUMNS.items():
+        seen = _observed(records[column]) if len(records) else []
+        natural = _NATURAL_ORDER.get(column)
+        if natural:
+            out[name] = [v for v in natural if v in seen] + sorted(v for v in seen if v not in natural)
+        else:
+            counts = records[column].value_counts()
+            out[name] = [str(v) for v in counts.index if counts[v] > 0]
+    return out
+
+
+def _observed(column: pd.Series) -> list[str]:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = np.unique(column.cat.codes.to_numpy())
+        cats = column.cat.categories
+        return [str(cats[c]) for c in codes if c >= 0]
+    return sorted(str(v) for v in column.dropna().unique())
+
+
+def default_period(months: Sequence[str], *, length: int = 12) -> tuple[str, str]:
+    """The latest `length` months available (or all of them when there are fewer)."""
+    if not months:
+        raise ValueError("no months to choose from")
+    end = months[-1]
+    start = max(months[0], add_months(end, -(length - 1)))
+    start = next(m for m in months if m >= start)
+    return start, end
+
+
+def reference_options(level: str) -> list[str]:
+    """Groups that can be the reference at a level (never 'Not stated')."""
+    if level == "detailed":
+        return [*vocab.DETAILED_GROUPS, *vocab.BROAD_GROUPS]
+    return list(vocab.BROAD_GROUPS)
+
+
+def default_reference(level: str) -> str:
+    return "White British" if level == "detailed" else "White"
+
+
+def comparison_groups(table: pd.DataFrame) -> list[str]:
+    """Groups present in a disparity table, in table order."""
+    return list(dict.fromkeys(table["group"].astype(str)))
+
+
+def default_group(groups: Sequence[str]) -> str | None:
+    for wanted in ("Black", "Caribbean", "African"):
+        if wanted in groups:
+            return wanted
+    return groups[0] if groups else None
+
+
+# ---------------------------------------------------------------------------------- picking rows
+def overall(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows that describe the whole selection: the pooled rows when present, else the one force's."""
+    if not len(table):
+        return table
+    forces = table["force"].astype(str)
+    if (forces == POOLED).any():
+        return table.loc[forces == POOLED]
+    first = forces.iloc[0]
+    return table.loc[forces == first]
+
+
+def group_row(table: pd.DataFrame, group: str) -> pd.Series | None:
+    """The overall row for one group, or None."""
+    rows = overall(table)
+    rows = rows.loc[rows["group"].astype(str) == group]
+    return rows.iloc[0] if len(rows) else None
+
+
+def per_force(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of single forces (pooled rows left out)."""
+    return table.loc[table["force"].astype(str) != POOLED]
+
+
+# ---------------------------------------------------------------------------------- formatting
+def is_number(x: object) -> bool:
+    try:
+        return x is not None and x is not pd.NA and math.isfinite(float(x))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_number(x: object, digits: int = 1) -> str:
+    if not is_number(x):
+        return "n/a"
+    return f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
+
+
+def fmt_count(x: object) -> str:
+    return f"{int(x):,}" if is_number(x) else "n/a"  # type: ignore[arg-type]
+
+
+def fmt_share(x: object, digits: int = 1) -> str:
+    return f"{100 * float(x):.{digits}f}%" if is_number(x) else "n/a"  # type: ignore[arg-type]
+
+
+def fmt_interval(low: object, high: object, digits: int = 2, *, share: bool = False) -> str:
+    """'95% CI 3.95 to 4.21' (or 'no interval' when it cannot be computed)."""
+    if not (is_number(low) and is_number(high)):
+        return "no interval"
+    if share:
+        return f"95% CI {fmt_share(low)} to {fmt_share(high)}"
+    return f"95% CI {fmt_number(low, digits)} to {fmt_number(high, digits)}"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One number ready for the screen: value, interval, count line and caveat (never a bare number)."""
+
+    value: str
+    interval: str
+    counts: str
+    caveat: str
+
+
+def ratio_headline(row: pd.Series | None, *, not_stated_share: float | None = None) -> Headline:
+    """The disparity ratio of one row of `analysis.rates.disparity`, with its not-stated sensitivity."""
+    if row is None:
+        return Headline("n/a", "no interval", "no searches in this selection", "")
+    value = f"{fmt_number(row['ratio'], 2)}x" if is_number(row["ratio"]) else "n/a"
+    counts = (f"{fmt_count(row['group_searches'])} searches of {row['group']} people vs "
+              f"{fmt_count(row['reference_searches'])} of {row['reference']} people")
+    caveats = []
+    if is_number(row.get("ratio_if_not_stated_group")) and is_number(row.get("ratio_if_not_stated_reference")):
+        low, high = sorted((float(row["ratio_if_not_stated_reference"]), float(row["ratio_if_not_stated_group"])))
+        caveats.append(f"if every 'Not stated' search were {row['reference']} / {row['group']}: "
+                       f"{low:.2f}x to {high:.2f}x")
+    if not_stated_share is not None and is_number(not_stated_share):
+        caveats.append(f"ethnicity not stated in {fmt_share(not_stated_share)} of searches of persons")
+    if bool(row.get("small_n", False)):
+        caveats.append("fewer than 20 searches: treat with caution")
+    if row.get("reason"):
+        caveats.append(str(row["reason"]))
+    return Headline(value, fmt_interval(row["ci_low"], row["ci_high"]), counts, "; ".join(caveats))
+
+
+def rate_headline(row: pd.Series | None) -> Headline:
+    """A rate per 1,000 residents a year from one row of `analysis.rates.rates`."""
+    if row is None:
+        return Headline("n/a", "no interval", "no searches in this selection", "")
+    caveat = str(row["reason"]) if row.get("reason") else ""
+    if bool(row.get("small_n", False)):
+        caveat = "; ".join(c for c in (caveat, "fewer than 20 searches: treat with caution") if c)
+    population = f" among {fmt_count(row['population'])} residents" if is_number(row.get("population")) else ""
+    return Headline(fmt_number(row["rate_per_1000"], 1), fmt_interval(row["ci_low"], row["ci_high"], 1),
+                    f"{fmt_count(row['searches'])} searches{population}", caveat)
+
+
+def searches_headline(not_stated: pd.DataFrame, selection: object) -> Headline:
+    """Searches of persons in the selection (from `analysis.rates.not_stated_summary`)."""
+    row = overall(not_stated)
+    if not len(row):
+        return Headline("0", "", "no searches in this selection", "")
+    row = row.iloc[0]
+    forces = len(getattr(selection, "forces", ()))
+    months = getattr(selection, "n_months", 0)
+    return Headline(fmt_count(row["searches_of_persons"]), "a count, not an estimate: no interval",
+                    f"{forces} force{'s' if forces != 1 else ''}, {months} month{'s' if months != 1 else ''}; "
+                    f"{fmt_count(row['not_stated'])} with ethnicity not stated",
+                    "vehicle-only searches are left out")
+
+
+def share_headline(row: pd.Series | None, *, numerator: str, denominator: str, what: str) -> Headline:
+    """A share (arrest rate, find rate, thorough-search share) with its interval and counts."""
+    if row is None:
+        return Headline("n/a", "no interval", "no records in this selection", "")
+    caveat = str(row["reason"]) if row.get("reason") else ""
+    return Headline(fmt_share(row["share"]), fmt_interval(row["ci_low"], row["ci_high"], share=True),
+                    f"{fmt_count(row[numerator])} of {fmt_count(row[denominator])} {what}", caveat)
+
+
+# ---------------------------------------------------------------------------------- coverage
+def coverage(manifest: pd.DataFrame, forces: Iterable[str], months: Iterable[str]) -> pd.DataFrame:
+    """force x month status for the selection: one row per cell, 'not_fetched' where the manifest is silent.
+
+    Columns: force, month, status, records, reason.
+    """
+    grid = pd.MultiIndex.from_product([list(forces), list(months)], names=["force", "month"]).to_frame(index=False)
+    if manifest is None or not len(manifest):
+        known = pd.DataFrame(columns=["force", "month", "status", "records", "reason"])
+    else:
+        known = manifest.loc[:, ["force", "month", "status", "records", "reason"]].astype(
+            {"force": str, "month": str})
+    out = grid.merge(known, on=["force", "month"], how="left")
+    out["status"] = out["status"].fillna("not_fetched").astype(str)
+    out["records"] = pd.to_numeric(out["records"], errors="coerce").fillna(0).astype("int64")
+    out["reason"] = out["reason"].fillna("").astype(str)
+    return out
+
+
+def coverage_summary(cells: pd.DataFrame) -> dict[str, int]:
+    """Cells by status (every status present, zero when none) plus 'cells' in all."""
+    counts = cells["status"].value_counts()
+    out = {s: int(counts.get(s, 0)) for s in STATUS_ORDER}
+    out["cells"] = int(len(cells))
+    return out
+
+
+def coverage_sentence(summary: Mapping[str, int]) -> str:
+    """'142 of 144 force-months have data; 1 not published, 1 failed.'"""
+    ok_like = summary.get("ok", 0) + summary.get("empty", 0)
+    parts = [f"{summary.get(s, 0)} {STATUS_LABELS[s]}" for s in STATUS_ORDER[1:] if summary.get(s, 0)]
+    tail = f"; {', '.join(parts)}" if parts else ""
+    return f"{ok_like} of {summary.get('cells', 0)} force-months have data{tail}."
+
+
+def coverage_matrix(cells: pd.DataFrame) -> pd.DataFrame:
+    """force name x month table of status codes 0..4 (STATUS_ORDER) for a heatmap."""
+    code = {s: i for i, s in enumerate(STATUS_ORDER)}
+    frame = cells.assign(code=cells["status"].map(code), name=cells["force"].map(reference_data.force_name))
+    matrix = frame.pivot_table(index="name", columns="month", values="code", aggfunc="max", sort=False)
+    return matrix.reindex(columns=sorted(matrix.columns))
+
+
+# ---------------------------------------------------------------------------------- map
+def map_points(records: pd.DataFrame, group_column: str, *, limit: int = 40_000,
+               seed: int = 1) -> tuple[pd.DataFrame, int, int]:
+    """Located searches for a map (a fixed random sample of at most `limit`), how many are located, in all.
+
+    Returns (points with latitude, longitude, group, force, month, street; located; total).
+    """
+    total = int(len(records))
+    if not total:
+        return pd.DataFrame(columns=["latitude", "longitude", "group", "force", "month", "street"]), 0, 0
+    located_mask = records["latitude"].notna().to_numpy() & records["longitude"].notna().to_numpy()
+    located = int(located_mask.sum())
+    rows = np.flatnonzero(located_mask)
+    if len(rows) > limit:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=limit, replace=False))
+    sample = records.iloc[rows]
+    points = pd.DataFrame({
+        "latitude": sample["latitude"].to_numpy(), "longitude": sample["longitude"].to_numpy(),
+        "group": sample[group_column].astype(object).fillna("Unrecognised label").to_numpy(),
+        "force": sample["force"].astype(str).to_numpy(), "month": sample["month"].astype(str).to_numpy(),
+        "street": sample["street"].astype(object).fillna("").to_numpy(),
+    })
+    return points, located, total
+
+
+# ---------------------------------------------------------------------------------- compare forces
+def force_from_points(points: Sequence[Mapping[str, object]], known: Iterable[str]) -> str | None:
+    """The force id a click on a forest or funnel plot points at (customdata, then the label), or None."""
+    known = list(known)
+    by_name = {reference_data.force_name(f): f for f in known}
+    for point in points:
+        candidates: list[object] = []
+        custom = point.get("customdata")
+        if isinstance(custom, (list, tuple)):
+            candidates.extend(custom)
+        elif custom is not None:
+            candidates.append(custom)
+        candidates.extend([point.get("y"), point.get("x"), point.get("text"), point.get("hovertext")])
+        for value in candidates:
+            text = str(value) if value is not None else ""
+            if text in known:
+                return text
+            if text in by_name:
+                return by_name[text]
+    return None
+
+
+LEAGUE_COLUMNS = {
+    "force_name": "Force", "ratio": "Ratio", "ci_low": "95% CI low", "ci_high": "95% CI high",
+    "group_searches": "Group searches", "reference_searches": "Reference searches", "z": "z",
+    "q_value": "q (FDR)", "flag": "Flag", "small_n": "Fewer than 20",
+}
+SORTS = {"ratio": ("ratio", False), "name": ("force_name", True), "searches": ("group_searches", False),
+         "z": ("z", False)}
+
+
+def league_table(compare: pd.DataFrame, group: str, *, sort: str = "ratio") -> pd.DataFrame:
+    """One row per force for one group, sorted, with readable column names."""
+    rows = compare.loc[(compare["group"].astype(str) == group) & (compare["force"].astype(str) != POOLED)]
+    rows = rows.assign(force_name=rows["force"].map(reference_data.force_name))
+    column, ascending = SORTS.get(sort, SORTS["ratio"])
+    rows = rows.sort_values(column, ascending=ascending, na_position="last")
+    keep = [c for c in LEAGUE_COLUMNS if c in rows.columns]
+    return rows.loc[:, keep].rename(columns=LEAGUE_COLUMNS).reset_index(drop=True)

@@ -1,0 +1,103 @@
+"""Small screen pieces shared by every page: the source banner, explainers, numbers with their intervals,
+charts with their table and downloads, and the guard that keeps tracebacks off the page."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis import export
+from analysis.selection import Selection
+from analysis.views import Headline
+from app.dataset import Dataset
+from data.errors import StopSearchDataError
+
+log = logging.getLogger("dashboard")
+
+GENERIC_ERROR = ("Something went wrong while drawing this part of the page; the details are in the server "
+                 "log. Try a different selection, or reload the page.")
+
+
+@contextlib.contextmanager
+def guard(what: str = "page") -> Iterator[None]:
+    """Data problems show their own one-line message; anything else a generic line (traceback logged)."""
+    try:
+        yield
+    except StopSearchDataError as exc:
+        st.error(str(exc))
+    except Exception:  # noqa: BLE001 - the page must never show a traceback
+        log.exception("error while drawing the %s", what)
+        st.error(GENERIC_ERROR)
+
+
+def source_banner(dataset: Dataset) -> None:
+    """Every page says where its numbers come from; demo data says so loudly."""
+    if dataset.demo:
+        st.warning(f"**{dataset.label}.** {dataset.description}", icon=":material/science:")
+    else:
+        st.caption(dataset.description)
+
+
+def explainer(text: str) -> None:
+    st.markdown(text)
+
+
+def headline(label: str, number: Headline, *, help: str | None = None, key: str | None = None) -> None:
+    """A metric with its interval, counts and caveat underneath (never a bare number)."""
+    with st.container(border=True, key=key):
+        st.metric(label, number.value, help=help)
+        lines = [number.interval, number.counts]
+        if number.caveat:
+            lines.append(number.caveat)
+        st.caption("  \n".join(line for line in lines if line))
+
+
+def export_context(dataset: Dataset, selection: Selection, *, title: str, caveats: Sequence[str] = (),
+                   use_of_force: bool = False) -> export.ExportContext:
+    return export.export_context(selection, title=title, manifest=dataset.manifest, demo=dataset.demo,
+                                 caveats=tuple(caveats), use_of_force=use_of_force)
+
+
+def _figure_download(fig: go.Figure, context: export.ExportContext, fmt: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        return export.figure_bytes(fig, context, fmt)  # type: ignore[arg-type]
+
+    return make
+
+
+def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str, dataset: Dataset,
+                         selection: Selection, title: str, caveats: Sequence[str] = (),
+                         use_of_force: bool = False, on_select: Any = "ignore",
+                         selection_mode: Any = ("points",)) -> Any:
+    """A chart, then (folded) its table and downloads: CSV now, PNG/SVG/PDF built only when clicked.
+
+    Every download carries the title, the selection, the sources, the caveats and, for demo data,
+    'Synthetic demo data'.
+    """
+    context = export_context(dataset, selection, title=title, caveats=caveats, use_of_force=use_of_force)
+    shown = export.interactive(fig, context)
+    event = st.plotly_chart(shown, key=key, on_select=on_select, selection_mode=selection_mode, width="stretch")
+    if caveats:
+        st.caption(" ".join(caveats))
+    with st.expander("Table and downloads", expanded=False):
+        if table is not None:
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
+        slug = export.slug(title)
+        cols = st.columns(4)
+        if table is not None:
+            cols[0].download_button("CSV", data=export.table_csv(table, context), file_name=f"{slug}.csv",
+                                    mime="text/csv", key=f"{key}_csv", on_click="ignore")
+        for col, fmt, mime in ((cols[1], "png", "image/png"), (cols[2], "svg", "image/svg+xml"),
+                               (cols[3], "pdf", "application/pdf")):
+            col.download_button(fmt.upper(), data=_figure_download(fig, context, fmt), file_name=f"{slug}.{fmt}",
+                                mime=mime, key=f"{key}_{fmt}", on_click="ignore")
+    return event
+
+
+def note(text: str) -> None:
+    st.info(text, icon=":material/info:")

@@ -1,0 +1,94 @@
+"""Which records the app shows, loaded once and cached: the local store when it holds data, else the demo.
+
+Demo and real records are never mixed: as soon as the store has one 'ok' force-month the app shows only
+the store, and says so. The expensive load is cached (st.cache_data); filtering happens outside it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analysis import views
+from data import demo
+from data.store import Store, store_root
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The records on screen, their manifest, where they came from, and a key that changes with them."""
+
+    records: pd.DataFrame
+    manifest: pd.DataFrame
+    demo: bool
+    key: str
+    root: str
+    months: tuple[str, ...]
+    forces: tuple[str, ...]
+    options: dict[str, list[str]]
+
+    @property
+    def label(self) -> str:
+        return demo.DEMO_LABEL if self.demo else "Local store"
+
+    @property
+    def description(self) -> str:
+        if self.demo:
+            return (f"{demo.DEMO_LABEL}: {len(self.records):,} generated records, {len(self.forces)} forces, "
+                    f"{self.months[0]} to {self.months[-1]}. Not police records: fetch real data on Get data.")
+        span = f"{self.months[0]} to {self.months[-1]}" if self.months else "no months"
+        return (f"Local store ({self.root}): {len(self.records):,} records from data.police.uk, "
+                f"{len(self.forces)} forces, {span}.")
+
+
+def _signature(root: Path) -> str:
+    """Changes whenever the store's manifest is rewritten (every write goes through it)."""
+    try:
+        stat = (root / "manifest.json").stat()
+    except OSError:
+        return "no-manifest"
+    return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _manifest(root: str, signature: str) -> pd.DataFrame:
+    return Store(root).manifest()
+
+
+@st.cache_data(show_spinner="Loading the stored records...", max_entries=2)
+def _store_records(root: str, signature: str) -> tuple[pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
+    records = Store(root).read()
+    manifest = Store(root).manifest()
+    return (records, views.months_in(records, manifest), views.forces_in(records, manifest),
+            views.filter_options(records))
+
+
+@st.cache_data(show_spinner="Preparing the synthetic demo data...", max_entries=1)
+def _demo() -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
+    records = demo.demo_records()
+    manifest = demo.demo_manifest()
+    return (records, manifest, views.months_in(records, manifest), views.forces_in(records, manifest),
+            views.filter_options(records))
+
+
+def load() -> Dataset:
+    """The dataset for this run (cached; re-read when the store's manifest changes)."""
+    root = store_root()
+    signature = _signature(root)
+    manifest = _manifest(str(root), signature) if signature != "no-manifest" else pd.DataFrame()
+    if len(manifest) and manifest["status"].eq("ok").any():
+        records, months, forces, options = _store_records(str(root), signature)
+        return Dataset(records, manifest, False, f"store:{root}:{signature}", str(root), tuple(months),
+                       tuple(forces), options)
+    records, manifest, months, forces, options = _demo()
+    return Dataset(records, manifest, True, "demo", str(root), tuple(months), tuple(forces), options)
+
+
+def forget() -> None:
+    """Drop every cached load and table (after a fetch or an import changed the store)."""
+    st.cache_data.clear()

@@ -1,0 +1,56 @@
+"""The pages, in menu order, and the choice of which one to show (menu, URL path or `?page=`)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import streamlit as st
+
+from analysis.selection import Selection
+from app import components, state
+from app.dataset import Dataset
+from app.pages import compare, disparity, getdata, methods, outcomes, overview, quality, use_of_force
+from app.pages import map as map_page
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    slug: str
+    title: str
+    icon: str
+    render: Callable[[Dataset, Selection], None]
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "Overview", ":material/dashboard:", overview.render),
+    PageSpec("disparity", "Disparity", ":material/balance:", disparity.render),
+    PageSpec("outcomes", "Outcomes", ":material/gavel:", outcomes.render),
+    PageSpec("use-of-force", "Use of force", ":material/back_hand:", use_of_force.render),
+    PageSpec("compare", "Compare forces", ":material/leaderboard:", compare.render),
+    PageSpec("map", "Map", ":material/map:", map_page.render),
+    PageSpec("quality", "Data quality", ":material/fact_check:", quality.render),
+    PageSpec("methods", "Methods and sources", ":material/menu_book:", methods.render),
+    PageSpec("get-data", "Get data", ":material/cloud_download:", getdata.render),
+)
+BY_SLUG = {spec.slug: spec for spec in PAGES}
+BY_TITLE = {spec.title: spec for spec in PAGES}
+
+
+def _run(spec: PageSpec, dataset: Dataset, selection: Selection) -> None:
+    components.source_banner(dataset)
+    with components.guard(spec.title):
+        spec.render(dataset, selection)
+
+
+def choose(dataset: Dataset, selection: Selection) -> tuple[st.Page, PageSpec]:
+    """Register the pages with st.navigation and return the one to run (following `?page=` once)."""
+    pages = {spec.slug: st.Page(partial(_run, spec, dataset, selection), title=spec.title, icon=spec.icon,
+                                url_path=spec.slug, default=(i == 0))
+             for i, spec in enumerate(PAGES)}
+    current = st.navigation(list(pages.values()))
+    wanted = state.requested_page()
+    spec = BY_TITLE[current.title]
+    if wanted and wanted in pages and wanted != spec.slug:
+        st.switch_page(pages[wanted])
+    return current, spec

@@ -1,0 +1,56 @@
+"""Overview: searches, rates per 1,000 by group, the headline disparity ratio, share not stated, coverage."""
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import views
+from analysis.selection import Selection
+from app import components, state, tables
+from app.dataset import Dataset
+
+EXPLAINER = """
+**How often are people in each ethnic group stopped and searched, for every 1,000 residents of that group?**
+A *disparity ratio* divides one group's rate by the reference group's: 3x means three times as many
+searches per resident. Rates use self-defined ethnicity and Census 2021 residents, as official statistics
+do; every number has a 95% confidence interval and the count behind it.
+"""
+
+
+def render(dataset: Dataset, selection: Selection) -> None:
+    st.title("Overview")
+    components.explainer(EXPLAINER)
+    st.caption(selection.describe())
+
+    rates = tables.table("rates", dataset, selection)
+    disparity = tables.table("disparity", dataset, selection)
+    not_stated = tables.table("not_stated", dataset, selection)
+
+    groups = views.comparison_groups(disparity)
+    state.prepare("group", groups, views.default_group(groups))
+    group = st.session_state["group"]
+    share = views.overall(not_stated)
+    share_value = share["share"].iloc[0] if len(share) else None
+
+    searches, ratio, group_rate, reference_rate = st.columns(4)
+    with searches:
+        components.headline("Searches of persons", views.searches_headline(not_stated, selection),
+                            key="metric_searches")
+    with ratio:
+        components.headline(f"{group} vs {selection.reference}: disparity ratio",
+                            views.ratio_headline(views.group_row(disparity, group), not_stated_share=share_value),
+                            key="metric_ratio")
+    with group_rate:
+        components.headline(f"{group}: searches per 1,000 a year",
+                            views.rate_headline(views.group_row(rates, group)), key="metric_group_rate")
+    with reference_rate:
+        components.headline(f"{selection.reference}: searches per 1,000 a year",
+                            views.rate_headline(views.group_row(rates, selection.reference)),
+                            key="metric_reference_rate")
+    st.selectbox("Group compared with the reference", groups, key="group")
+
+    st.subheader("Rate per 1,000 residents by group")
+    st.dataframe(views.overall(rates), hide_index=True)
+
+    st.subheader("Data coverage of this selection")
+    cells = views.coverage(dataset.manifest, selection.forces, selection.months)
+    st.markdown(views.coverage_sentence(views.coverage_summary(cells)))

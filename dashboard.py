@@ -1,0 +1,21 @@
+"""Stop and search disproportionality dashboard (England and Wales): the screen, described page by page.
+
+Run it with `bash dev.sh run`. The sidebar holds the selection; every page reads it; the whole view
+lives in the URL query string, so a copied link reproduces it.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from app import components, dataset, navigation, sidebar, state
+
+st.set_page_config(page_title="Stop and search disproportionality", page_icon=":material/balance:",
+                   layout="wide")
+state.seed_from_url()
+
+with components.guard("dashboard"):
+    data = dataset.load()
+    selection = sidebar.controls(data)
+    page, spec = navigation.choose(data, selection)
+    page.run()
+    state.publish(spec.slug)
