@@ -340,7 +340,7 @@ def boolean_tally(records: pd.DataFrame, selection: Selection, *, column: str, n
                  missing=values.isna().to_numpy(bool), what=what, one_sided=names[1])
 
 
-def outcome_table(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+def outcomes(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
     """Arrest / No further action / Other action shares by force and group (columns OUTCOMES_COLUMNS).
 
     total = searches of persons with a recognised outcome; 'Not recorded' outcomes are left out of it and
@@ -356,9 +356,9 @@ def _outcome_frame(t: Tally, selection: Selection) -> pd.DataFrame:
         frame.insert(2, "outcome", label)
         frame["_order"] = frame.index * len(OUTCOME_CLASSES) + order
         frames.append(frame)
-    out = pd.concat(frames).sort_values("_order", kind="stable").reset_index(drop=True)
-    out.attrs["ethnicity"] = _ethnicity_label(selection)
-    return out[OUTCOMES_COLUMNS]
+    out = pd.concat(frames).sort_values("_order", kind="stable").reset_index(drop=True)[OUTCOMES_COLUMNS]
+    out.attrs.update(ethnicity=_ethnicity_label(selection), caveat=caveat(selection))
+    return out
 
 
 def find_tally(records: pd.DataFrame, selection: Selection) -> Tally:
@@ -366,16 +366,33 @@ def find_tally(records: pd.DataFrame, selection: Selection) -> Tally:
                          what="outcome linked to object of search")
 
 
-def find_rate_table(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+def find_rate(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
     """Share of searches whose outcome was linked to the object searched for (the find rate), over
     searches where that is recorded (columns FIND_RATE_COLUMNS)."""
-    out = share_frame(find_tally(records, selection), "Found", count_name="found", total_name="recorded")
-    out.attrs["ethnicity"] = _ethnicity_label(selection)
-    return out[FIND_RATE_COLUMNS]
+    return _find_frame(find_tally(records, selection), selection)
+
+
+def _find_frame(t: Tally, selection: Selection) -> pd.DataFrame:
+    out = share_frame(t, "Found", count_name="found", total_name="recorded")[FIND_RATE_COLUMNS]
+    out.attrs.update(ethnicity=_ethnicity_label(selection), caveat=caveat(selection))
+    return out
 
 
 def _ethnicity_label(selection: Selection) -> str:
     return "officer-defined" if selection.ethnicity == "officer" else "self-defined"
+
+
+def caveat(selection: Selection) -> str:
+    """The infra-marginality caveat (and the officer-defined note when it applies)."""
+    return INFRA_MARGINALITY_CAVEAT + (" " + OFFICER_NOTE if selection.ethnicity == "officer" else "")
+
+
+@dataclass(frozen=True)
+class GroupTests:
+    """A chi-square test of independence per unit and the adjusted pairwise tests."""
+
+    independence: pd.DataFrame
+    pairwise: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -391,22 +408,23 @@ class OutcomesResult:
     caveat: str
 
 
+def _tests(outcome_t: Tally, find_t: Tally, pairs: str) -> GroupTests:
+    return GroupTests(
+        pd.concat([independence(outcome_t, measure="outcome"), independence(find_t, measure="find")],
+                  ignore_index=True),
+        pd.concat([pairwise(outcome_t, measure="outcome", labels=OUTCOME_CLASSES, pairs=pairs),
+                   pairwise(find_t, measure="find", labels=("Found",), pairs=pairs)], ignore_index=True))
+
+
 def analyse_outcomes(records: pd.DataFrame, selection: Selection, *, pairs: str = "reference") -> OutcomesResult:
     """Outcome shares, find rates, chi-square tests of independence and pairwise tests (Holm and BH)."""
     outcome_t, find_t = outcome_tally(records, selection), find_tally(records, selection)
-    independence_tests = pd.concat([independence(outcome_t, measure="outcome"),
-                                    independence(find_t, measure="find")], ignore_index=True)
-    pairwise_tests = pd.concat([pairwise(outcome_t, measure="outcome", labels=OUTCOME_CLASSES, pairs=pairs),
-                                pairwise(find_t, measure="find", labels=("Found",), pairs=pairs)],
-                               ignore_index=True)
-    caveat = INFRA_MARGINALITY_CAVEAT + (" " + OFFICER_NOTE if selection.ethnicity == "officer" else "")
-    find_rate = share_frame(find_t, "Found", count_name="found", total_name="recorded")[FIND_RATE_COLUMNS]
-    find_rate.attrs["ethnicity"] = _ethnicity_label(selection)
-    return OutcomesResult(_outcome_frame(outcome_t, selection), find_rate,
-                          independence_tests, pairwise_tests, _ethnicity_label(selection), selection.reference,
-                          caveat)
+    tests = _tests(outcome_t, find_t, pairs)
+    return OutcomesResult(_outcome_frame(outcome_t, selection), _find_frame(find_t, selection),
+                          tests.independence, tests.pairwise, _ethnicity_label(selection), selection.reference,
+                          caveat(selection))
 
 
 def outcome_tests(records: pd.DataFrame, selection: Selection, *, pairs: str = "reference") -> pd.DataFrame:
     """The pairwise tests of `analyse_outcomes` (columns PAIRWISE_COLUMNS), for the command line."""
-    return analyse_outcomes(records, selection, pairs=pairs).pairwise
+    return _tests(outcome_tally(records, selection), find_tally(records, selection), pairs).pairwise
