@@ -17,7 +17,7 @@ import requests
 
 from data.errors import BadResponse, RateLimited, SourceUnavailable
 from data.months import normalise_month
-from data.ratelimit import RateLimiter
+from data.ratelimit import RateLimiter, police_api_limiter
 
 DEFAULT_API_URL = "https://data.police.uk/api/"
 API_URL_ENV = "STOPSEARCH_API_URL"
@@ -73,7 +73,8 @@ def _short(exc: BaseException) -> str:
 
 
 class PoliceApiClient:
-    """GET JSON from data.police.uk (or `base_url`), sharing one RateLimiter across threads.
+    """GET JSON from data.police.uk (or `base_url`), sharing one RateLimiter across threads
+    (by default `police_api_limiter()`: 15/s, bursts of 25, a little under the API's 15/s, bursts of 30).
 
     Every attempt takes a limiter token and must finish (last byte read) within `timeout` seconds.
     Timeouts, connection errors, truncated or unreadable JSON and HTTP 429/500/502/503/504 are retried up to
@@ -93,7 +94,7 @@ class PoliceApiClient:
         self.base_url = api_url(base_url)
         self.timeout = float(timeout)
         self.max_attempts = int(max_attempts)
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or police_api_limiter()
         self.backoff_base = float(backoff_base)
         self.backoff_cap = float(backoff_cap)
         self.max_retry_after = float(max_retry_after)

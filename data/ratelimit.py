@@ -8,6 +8,10 @@ from collections.abc import Callable
 # data.police.uk: "15 requests per second with bursts of up to 30" (a leaky bucket; beyond it, HTTP 429).
 API_RATE = 15.0
 API_BURST = 30
+# The client keeps a few requests of the server's burst in reserve. Requests reach the server with a few
+# milliseconds of jitter; a client that emptied the whole bucket would run exactly at the server's limit
+# and get the odd 429 whenever one request overtook another. 5 requests = a third of a second of slack.
+BURST_HEADROOM = 5
 
 
 class RateLimiter:
@@ -69,3 +73,8 @@ class RateLimiter:
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self.rate:g}, burst={self.burst})"
+
+
+def police_api_limiter() -> RateLimiter:
+    """The limiter a PoliceApiClient uses by default: 15 requests/s, bursts of 25 (30 less the headroom)."""
+    return RateLimiter(rate=API_RATE, burst=API_BURST - BURST_HEADROOM)
