@@ -1,0 +1,248 @@
+"""The `python -m data` command line: forces, fetch, import, status, export, fetch-use-of-force."""
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from data import reference_data
+from data.errors import StopSearchDataError, StoreError
+from data.months import month_range
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2) like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"error: {message}. Run `{self.prog} --help` for the options.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m data", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (to stderr)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+
+    sub.add_parser("forces", help="list force ids and names (incl. btp)")
+
+    fetch = sub.add_parser("fetch", help="fetch force-months from the data.police.uk API into the store")
+    fetch.add_argument("--forces", default="all", help="'all' (default) or ids separated by commas")
+    fetch.add_argument("--from", dest="start", required=True, metavar="YYYY-MM")
+    fetch.add_argument("--to", dest="end", required=True, metavar="YYYY-MM")
+    fetch.add_argument("--refresh", action="store_true", help="fetch again months already stored")
+    fetch.add_argument("--workers", type=int, default=4, help="parallel requests (default 4; the rate limit is shared)")
+    fetch.add_argument("--api-url", default=None, help="API root (default $STOPSEARCH_API_URL or data.police.uk)")
+
+    imp = sub.add_parser("import", help="import data.police.uk zips, CSVs or folders; use-of-force files too")
+    imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
+    status = sub.add_parser("status", help="what the store holds: one row per force-month, then unknown labels")
+    status.add_argument("--format", choices=("table", "csv"), default="table")
+
+    export = sub.add_parser("export", help="write stored canonical records to a CSV or Parquet file")
+    export.add_argument("--forces", default="all")
+    export.add_argument("--from", dest="start", required=True, metavar="YYYY-MM")
+    export.add_argument("--to", dest="end", required=True, metavar="YYYY-MM")
+    export.add_argument("--format", choices=("csv", "parquet"), default=None,
+                        help="default: from the output's suffix, else csv")
+    export.add_argument("--output", required=True, type=Path, metavar="FILE")
+
+    uof = sub.add_parser("fetch-use-of-force", help="fetch use-of-force statistics (see its own --help)",
+                         add_help=False)
+    uof.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+# ---- subcommands -------------------------------------------------------------------------------------
+def cmd_forces(args: argparse.Namespace) -> int:
+    table = reference_data.forces()
+    width = max(len(f) for f in table["force"])
+    for force, name, country in zip(table["force"], table["name"], table["country"], strict=True):
+        note = "  (no stop-and-search data: not England and Wales)" if country == "Northern Ireland" else ""
+        print(f"{force:<{width}}  {name}{note}")
+    return EXIT_OK
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from data.api import PoliceApiClient
+    from data.fetch import fetch
+    from data.store import Store
+
+    forces = reference_data.resolve_forces(args.forces)   # bad input fails here, before any request
+    months = month_range(args.start, args.end)
+    if args.workers < 1:
+        raise StopSearchDataError(f"--workers must be at least 1, not {args.workers}.")
+    store = Store()
+    bar = tqdm(total=len(forces) * len(months), file=sys.stderr, unit="force-month", disable=None,
+               dynamic_ncols=True)
+
+    def progress(done: int, total: int, force: str, month: str) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+        bar.set_postfix_str(f"{force} {month}", refresh=False)
+
+    with PoliceApiClient(args.api_url) as client, logging_redirect_tqdm():
+        try:
+            summary = fetch(store, forces, months, client=client, workers=args.workers, refresh=args.refresh,
+                            progress=progress)
+        finally:
+            bar.close()
+    for line in summary.lines():
+        print(line)
+    if summary.failed:
+        print(f"{len(summary.failed)} force-months failed (listed above); what was stored before is kept. "
+              "Run the same command again to retry them.", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _use_of_force_handler(store_root: Path) -> tuple[Callable[[Path], list[str] | None], list[str]]:
+    """data.use_of_force.commands.import_path, imported only when a non-stop-search file turns up."""
+    notes: list[str] = []
+
+    def handle(path: Path) -> list[str] | None:
+        try:
+            from data.use_of_force.commands import import_path
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("data.use_of_force"):
+                raise
+            notes.append(f"{path}: use-of-force import is not available in this version "
+                         "(data.use_of_force.commands is missing); skipped.")
+            return []
+        return import_path(path, store_root=store_root)
+
+    return handle, notes
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from data.archive import import_paths
+    from data.store import Store
+
+    store = Store()
+    handler, notes = _use_of_force_handler(store.root)
+    started = time.monotonic()
+    summary = import_paths(store, args.paths, other=handler)
+    if summary.imported:
+        latest = {(r.force, r.month): r for r in summary.imported}  # a month given twice: the last one counts
+        table = pd.DataFrame([vars(r) for r in latest.values()]).sort_values(["force", "month"])
+        print(table.to_string(index=False))
+    for line in summary.other_lines:
+        print(line)
+    for line in [*notes, *summary.unrecognised]:
+        print(line, file=sys.stderr)
+    print(f"{len(summary.imported)} force-months imported ({summary.records:,} records) in "
+          f"{time.monotonic() - started:.1f} s; {summary.skipped_members} other zip members skipped; "
+          f"{len(summary.problems)} problems.")
+    for problem in summary.problems:
+        print(f"error: {problem.message}", file=sys.stderr)
+    if summary.problems:  # each problem's file left the store unchanged
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from data.store import Store
+
+    store = Store()
+    manifest = store.manifest()
+    if manifest.empty:
+        print(f"The store at {store.root} is empty. Fill it with `python -m data fetch --from YYYY-MM --to YYYY-MM` "
+              "or `python -m data import FILES`.")
+        return EXIT_OK
+    rows = manifest.loc[:, ["force", "month", "status", "records", "source"]]
+    unknown = store.unknown_labels()
+    if args.format == "csv":
+        buffer = io.StringIO()
+        rows.to_csv(buffer, index=False, lineterminator="\n")
+        for item in unknown.itertuples(index=False):
+            buffer.write(f"# unknown label: column={item.column}; label={item.label}; records={item.records}\n")
+        sys.stdout.write(buffer.getvalue())
+        return EXIT_OK
+    print(rows.to_string(index=False))
+    counts = manifest["status"].value_counts()
+    print(f"\n{len(manifest)} force-months: " + ", ".join(f"{counts.get(s, 0)} {s.replace('_', ' ')}"
+                                                          for s in ("ok", "empty", "not_published", "failed"))
+          + f"; {int(manifest['records'].sum()):,} records in {store.root}")
+    for entry in manifest.loc[manifest["reason"].notna() & manifest["status"].ne("not_published")].itertuples():
+        print(f"note: {entry.force} {entry.month} ({entry.status}): {entry.reason}")
+    if unknown.empty:
+        print("Every label in the stored records is mapped.")
+    else:
+        print("\nLabels no mapping table knows (kept raw; <NA> in the derived columns):")
+        print(unknown.to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from data.atomic import atomic_write_bytes, atomic_write_parquet
+    from data.store import Store
+
+    forces = reference_data.resolve_forces(args.forces)
+    months = month_range(args.start, args.end)
+    fmt = args.format or ("parquet" if args.output.suffix.lower() == ".parquet" else "csv")
+    store = Store()
+    entries = [e for e in store.entries() if e.force in set(forces) and e.month in set(months)]
+    held = [e for e in entries if e.status in ("ok", "empty")]
+    if not held:
+        raise StoreError(f"The store holds nothing for {args.forces} {args.start}..{args.end}.",
+                         hint="Fetch or import those months first (python -m data status shows what is stored).")
+    missing = len(forces) * len(months) - len(held)
+    records = store.read(forces, months)
+    if fmt == "parquet":
+        import pyarrow as pa
+
+        atomic_write_parquet(args.output, pa.Table.from_pandas(records, preserve_index=False))
+    else:
+        atomic_write_bytes(args.output, records.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    print(f"{len(records):,} records from {len(held)} force-months written to {args.output} ({fmt}).")
+    if missing:
+        print(f"note: {missing} force-months of the selection are not stored as ok or empty "
+              "(not fetched, not published or failed); see `python -m data status`.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_fetch_use_of_force(argv: Sequence[str]) -> int:
+    try:
+        from data.use_of_force.commands import fetch_main
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("data.use_of_force"):
+            raise
+        raise StopSearchDataError("fetch-use-of-force is not available in this version "
+                                  "(data.use_of_force.commands is missing).") from exc
+    return int(fetch_main(list(argv)) or 0)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "forces": cmd_forces, "fetch": cmd_fetch, "import": cmd_import, "status": cmd_status, "export": cmd_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = any(a in ("-v", "--verbose") for a in argv[:1])
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        rest = argv[1:] if verbose else argv
+        if rest[:1] == ["fetch-use-of-force"]:  # its options belong to the use-of-force command line
+            return cmd_fetch_use_of_force(rest[1:])
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except StopSearchDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; what was stored so far is kept. Run the same command again to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
