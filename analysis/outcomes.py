@@ -66,9 +66,13 @@ def _join(*parts: str) -> str:
 
 
 def _codes(values: pd.Series | np.ndarray, categories: Sequence[str]) -> np.ndarray:
+    """Position of each value in `categories` (-1 when absent), as int64 so index arithmetic cannot overflow
+    (pandas gives int8 codes for short category lists)."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.set_categories(list(categories)).cat.codes.to_numpy()
-    return pd.Categorical(np.asarray(values, dtype=object), categories=list(categories)).codes
+        codes = values.cat.set_categories(list(categories)).cat.codes.to_numpy()
+    else:
+        codes = pd.Categorical(np.asarray(values, dtype=object), categories=list(categories)).codes
+    return codes.astype(np.int64)
 
 
 def reference_members(reference: str, groups: Sequence[str]) -> tuple[int, ...]:
@@ -171,6 +175,8 @@ def share_frame(t: Tally, label: str, *, count_name: str, total_name: str) -> pd
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(n > 0, k / n, np.nan)
     low, high = intervals.wilson(k, n)
+    # the Wilson limits are exactly 0 at k = 0 and 1 at k = n; remove floating-point dust (5.6e-17)
+    low, high = np.where(k == 0, 0.0, low), np.where((k == n) & (n > 0), 1.0, high)
     ratio, (r_low, r_high) = intervals.katz(k, n, np.broadcast_to(k_ref, k.shape), np.broadcast_to(n_ref, k.shape))
     ratio, r_low, r_high = (np.array(a, dtype=float, copy=True) for a in (ratio, r_low, r_high))
     reasons = np.empty(k.shape, dtype=object)
