@@ -8,12 +8,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from data import reference_data, vocab
-from data.months import add_months
+from data.months import add_months, month_range
 
 POOLED = "ALL"
 STATUS_ORDER = ("ok", "empty", "not_published", "failed", "not_fetched")
@@ -333,3 +334,31 @@ def league_table(compare: pd.DataFrame, group: str, *, sort: str = "ratio") -> p
     rows = rows.sort_values(column, ascending=ascending, na_position="last")
     keep = [c for c in LEAGUE_COLUMNS if c in rows.columns]
     return rows.loc[:, keep].rename(columns=LEAGUE_COLUMNS).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------- get data
+def recent_months(today: date, *, count: int = 36) -> list[str]:
+    """The `count` months before the current one, oldest first (what the police.uk API serves, roughly)."""
+    last = add_months(f"{today.year:04d}-{today.month:02d}", -1)
+    return [add_months(last, -i) for i in range(count - 1, -1, -1)]
+
+
+def month_span(start: str, end: str) -> list[str]:
+    """Every month from start to end (a reversed range raises BadMonthRange with its message)."""
+    return month_range(start, end)
+
+
+def import_summary_lines(summary: object, *, seconds: float | None = None) -> list[str]:
+    """The closing lines `python -m data import` prints, for an `data.archive.ImportSummary`."""
+    imported = list(getattr(summary, "imported", []))
+    latest = {(r.force, r.month): r for r in imported}   # a month given twice: the last one counts
+    lines = [f"{r.force} {r.month}: {r.status}, {r.records:,} records ({r.source})"
+             for r in sorted(latest.values(), key=lambda r: (r.force, r.month))]
+    lines += list(getattr(summary, "other_lines", []))
+    lines += list(getattr(summary, "unrecognised", []))
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    problems = list(getattr(summary, "problems", []))
+    lines.append(f"{len(imported)} force-months imported ({getattr(summary, 'records', 0):,} records){took}; "
+                 f"{getattr(summary, 'skipped_members', 0)} other zip members skipped; {len(problems)} problems.")
+    lines += [f"error: {p.message}" for p in problems]
+    return lines
