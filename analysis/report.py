@@ -8,7 +8,7 @@ import importlib
 import inspect
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ class SectionSpec:
     figures: tuple[str, ...] = ()           # analysis.figures builder names to try, in order
     caveats: tuple[str, ...] = ()
     multi_force_only: bool = False
+    caveat_from: str = ""                   # 'module:NAME' constant or function(selection) adding a caveat
 
 
 SECTIONS: tuple[SectionSpec, ...] = (
@@ -79,19 +80,22 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 ("Months before the first full year of data give partial windows.",)),
     SectionSpec("outcomes", "Outcomes of searches",
                 "Share of searches ending in arrest, no further action or another action, by group.",
-                "analysis.outcomes:outcome_table|outcomes", ("outcomes_figure", "outcome_chart", "outcomes_chart", "outcomes"),
-                ("Searches with no recorded outcome are left out of the shares.",)),
+                "analysis.outcomes:outcomes|outcome_table", ("outcomes_figure", "outcome_chart", "outcomes_chart", "outcomes"),
+                ("Searches with no recorded outcome are left out of the shares.",),
+                caveat_from="analysis.outcomes:caveat"),
     SectionSpec("find_rate", "Find rate: outcome linked to the object of search",
                 "Share of searches where the outcome was linked to what the officer was looking for.",
-                "analysis.outcomes:find_rate_table|find_rate", ("find_rate_figure", "find_rate_chart", "find_rate"),
-                ("Some forces do not record whether the outcome was linked to the object of search.",)),
+                "analysis.outcomes:find_rate|find_rate_table", ("find_rate_figure", "find_rate_chart", "find_rate"),
+                ("Some forces do not record whether the outcome was linked to the object of search.",),
+                caveat_from="analysis.outcomes:caveat"),
     SectionSpec("thorough", "More thorough searches",
                 "Share of searches with removal of more than outer clothing (not the same as a strip search).",
-                "analysis.thorough:thorough_table|thorough", ("thorough_figure", "thorough_chart", "thorough"),
-                ("Some forces never record this field: 'not recorded', not zero.",)),
+                "analysis.thorough:thorough|thorough_table", ("thorough_figure", "thorough_chart", "thorough"),
+                ("Some forces never record this field: 'not recorded', not zero.",),
+                caveat_from="analysis.thorough:THOROUGH_CAVEAT"),
     SectionSpec("mix", "What searches were for",
                 "Legislation and object of search by group: differences in mix can explain part of a disparity.",
-                "analysis.mix:mix_table|mix", ("mix_figure", "mix_chart", "mix")),
+                "analysis.mix:mix|mix_table", ("mix_figure", "mix_chart", "mix")),
     SectionSpec("compare", "Forces compared",
                 "Each force's disparity ratio against the pooled ratio with 95% and 99.8% funnel limits; "
                 "flags use false-discovery-rate adjusted q-values.",
@@ -249,6 +253,18 @@ def _call(fn: Callable[..., Any], *args: Any, **optional: Any) -> Any:
     return fn(*args, **{k: v for k, v in optional.items() if accepts_any or k in params})
 
 
+def _extra_caveat(target: str, selection: Selection) -> tuple[str, ...]:
+    if not target:
+        return ()
+    module_name, _, name = target.partition(":")
+    try:
+        value = getattr(importlib.import_module(module_name), name, None)
+    except ImportError:
+        return ()
+    value = value(selection) if callable(value) else value
+    return (str(value),) if value else ()
+
+
 def _table_caveats(table: pd.DataFrame, base: Sequence[str], selection: Selection) -> tuple[str, ...]:
     caveats = list(base)
     if "small_n" in table and table["small_n"].fillna(False).astype(bool).any():
@@ -263,8 +279,13 @@ def _table_caveats(table: pd.DataFrame, base: Sequence[str], selection: Selectio
 
 
 def build_report(records: pd.DataFrame, manifest: pd.DataFrame | None, selection: Selection, *, demo: bool,
-                 view_url: str | None = None, title: str | None = None) -> Report:
-    """Compute every section for the selection (records are filtered here with `select`)."""
+                 view_url: str | None = None, title: str | None = None,
+                 figures: Mapping[str, Callable[..., go.Figure]] | None = None) -> Report:
+    """Compute every section for the selection (records are filtered here with `select`).
+
+    Charts come from analysis.figures (builder names in SECTIONS); `figures` maps a section key to a
+    builder that replaces it (the dashboard's own, or a test's).
+    """
     chosen = select(records, selection)
     if not len(chosen):
         names = ", ".join(reference_data.force_name(f) for f in selection.forces)
@@ -297,7 +318,7 @@ def build_report(records: pd.DataFrame, manifest: pd.DataFrame | None, selection
                 missing.append(f"{spec.title}: {spec.table} did not return a table")
                 continue
         tables[spec.key] = table
-        builder = _figure_builder(spec.figures)
+        builder = (figures or {}).get(spec.key) or _figure_builder(spec.figures)
         figure = None
         if builder is not None:
             try:
@@ -305,7 +326,7 @@ def build_report(records: pd.DataFrame, manifest: pd.DataFrame | None, selection
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("figure for %s failed: %s", spec.key, error)
                 missing.append(f"{spec.title} chart: {error}")
-        caveats = _table_caveats(table, spec.caveats, selection)
+        caveats = _table_caveats(table, spec.caveats + _extra_caveat(spec.caveat_from, selection), selection)
         ctx = base.with_(title=f"{spec.title}: {scope}, {selection.start} to {selection.end}", caveats=caveats)
         sections.append(Section(spec.key, spec.title, spec.explainer, figure, table, caveats, ctx))
 
@@ -361,7 +382,7 @@ def _quality(chosen: pd.DataFrame, manifest: pd.DataFrame | None, selection: Sel
     if unrecognised:
         notes.append(f"{unrecognised:,} searches carry an ethnicity label no table knows: counted in totals, "
                      "in no group.")
-    quality = _resolve("analysis.quality:quality_table|quality")
+    quality = _resolve("analysis.quality:quality|quality_table")
     if quality is not None:
         try:
             table = _call(quality, chosen, selection, manifest=manifest)
