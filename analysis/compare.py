@@ -60,7 +60,7 @@ def dispersion(z: np.ndarray, se: np.ndarray, *, method: str = "additive") -> tu
 def limits(pooled_ratio: float, se: np.ndarray, *, phi: float, tau2: float, z: float) -> tuple[np.ndarray, np.ndarray]:
     """Control limits on the ratio scale at standard errors `se` (log-scale), with the adjustment given."""
     spread = np.sqrt(phi) * se if tau2 == 0 else np.sqrt(se**2 + tau2)
-    centre = np.log(pooled_ratio)
+    centre = np.log(pooled_ratio) if pooled_ratio > 0 else np.nan
     return np.exp(centre - z * spread), np.exp(centre + z * spread)
 
 

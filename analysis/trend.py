@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import intervals
-from analysis.rates import POOLED, Counts, count, pool, with_pooled
+from analysis.rates import POOLED, Counts, codes, count, pool, with_pooled
 from analysis.selection import Selection
 from data import vocab
 
@@ -24,8 +24,8 @@ def _available(counts: Counts, records: pd.DataFrame,
     if months_available is not None:
         return np.array([[m in set(months_available.get(f, ())) for m in counts.months] for f in counts.forces],
                         dtype=bool).reshape(len(counts.forces), len(counts.months))
-    f = pd.Categorical(records["force"], categories=list(counts.forces)).codes.astype("int64")
-    m = pd.Categorical(records["month"], categories=list(counts.months)).codes.astype("int64")
+    f = codes(records["force"], counts.forces)
+    m = codes(records["month"], counts.months)
     ok = (f >= 0) & (m >= 0)
     n_m = len(counts.months)
     return np.bincount(f[ok] * n_m + m[ok], minlength=len(counts.forces) * n_m).reshape(-1, n_m) > 0
