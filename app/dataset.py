@@ -5,6 +5,7 @@ the store, and says so. The expensive load is cached (st.cache_data); filtering 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,8 +69,14 @@ def _store_records(root: str, signature: str) -> tuple[pd.DataFrame, list[str], 
             views.filter_options(records))
 
 
-@st.cache_data(show_spinner="Preparing the synthetic demo data...", max_entries=1)
-def _demo() -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
+def _demo_version() -> str:
+    """Changes when the demo generator changes (the disk cache below must not outlive it)."""
+    return hashlib.sha256(Path(demo.__file__).read_bytes()).hexdigest()[:16]
+
+
+# Generating the demo takes seconds; kept on disk (~/.streamlit/cache) so a restarted server opens at once.
+@st.cache_data(show_spinner="Preparing the synthetic demo data...", max_entries=1, persist="disk")
+def _demo(version: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
     records = demo.demo_records()
     manifest = demo.demo_manifest()
     return (records, manifest, views.months_in(records, manifest), views.forces_in(records, manifest),
@@ -85,7 +92,7 @@ def load() -> Dataset:
         records, months, forces, options = _store_records(str(root), signature)
         return Dataset(records, manifest, False, f"store:{root}:{signature}", str(root), tuple(months),
                        tuple(forces), options)
-    records, manifest, months, forces, options = _demo()
+    records, manifest, months, forces, options = _demo(_demo_version())
     return Dataset(records, manifest, True, "demo", str(root), tuple(months), tuple(forces), options)
 
 

@@ -49,7 +49,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
         start = left.selectbox("From", months, index=max(0, len(months) - 12), key="fetch_start")
         end = right.selectbox("To", months, index=len(months) - 1, key="fetch_end")
         refresh = st.checkbox("Fetch again months already stored", key="fetch_refresh")
-        go = st.form_submit_button("Fetch", type="primary")
+        go = st.form_submit_button("Fetch", type="primary", key="fetch_go")
     if go:
         _fetch(ids if every else forces, start, end, refresh=refresh)
 

