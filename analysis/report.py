@@ -382,6 +382,12 @@ def _quality(chosen: pd.DataFrame, manifest: pd.DataFrame | None, selection: Sel
     if unrecognised:
         notes.append(f"{unrecognised:,} searches carry an ethnicity label no table knows: counted in totals, "
                      "in no group.")
+    never = _resolve("analysis.quality:fields_not_recorded")
+    if never is not None:
+        for force, fields in never(chosen).items():
+            if fields:
+                notes.append(f"{reference_data.force_name(force)} records no {', '.join(fields)} in this "
+                             "period: shown as 'not recorded', never as zero.")
     quality = _resolve("analysis.quality:quality|quality_table")
     if quality is not None:
         try:
