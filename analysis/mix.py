@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.outcomes import _codes
-from analysis.rates import POOLED, SMALL_N, group_setup, searches_of_persons
+from analysis.rates import POOLED, SMALL_N, codes, group_setup, searches_of_persons
 from analysis.selection import Selection
 from data import reference_data, vocab
 
@@ -50,8 +49,8 @@ def mix(records: pd.DataFrame, selection: Selection, *,
     column, groups, _ = group_setup(selection)
     forces = tuple(selection.forces)
     persons = searches_of_persons(records)
-    f = _codes(persons["force"], forces)
-    g = _codes(persons[column], groups)
+    f = codes(persons["force"], forces)
+    g = codes(persons[column], groups)
     ok = (f >= 0) & (g >= 0)
     n_f, n_g = len(forces), len(groups)
     totals = np.bincount(f[ok] * n_g + g[ok], minlength=n_f * n_g).reshape(n_f, n_g)
@@ -64,7 +63,7 @@ def mix(records: pd.DataFrame, selection: Selection, *,
     frames = []
     for dimension in dimensions:
         values, categories = _values(persons, dimension)
-        c = _codes(pd.Series(values), categories)
+        c = codes(pd.Series(values), categories)
         n_c = len(categories)
         use = ok & (c >= 0)
         counts = np.bincount((f[use] * n_g + g[use]) * n_c + c[use], minlength=n_f * n_g * n_c)

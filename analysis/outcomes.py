@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import intervals
-from analysis.rates import POOLED, SMALL_N, group_setup, searches_of_persons
+from analysis.rates import POOLED, SMALL_N, codes, group_setup, searches_of_persons
 from analysis.selection import Selection
 from data import reference_data, vocab
 
@@ -65,16 +65,6 @@ def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _codes(values: pd.Series | np.ndarray, categories: Sequence[str]) -> np.ndarray:
-    """Position of each value in `categories` (-1 when absent), as int64 so index arithmetic cannot overflow
-    (pandas gives int8 codes for short category lists)."""
-    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.set_categories(list(categories)).cat.codes.to_numpy()
-    else:
-        codes = pd.Categorical(np.asarray(values, dtype=object), categories=list(categories)).codes
-    return codes.astype(np.int64)
-
-
 def reference_members(reference: str, groups: Sequence[str]) -> tuple[int, ...]:
     """Indices of the groups that make the reference (a broad reference at the detailed level sums its groups)."""
     if reference in groups and reference != vocab.NOT_STATED:
@@ -100,9 +90,9 @@ def tally(records: pd.DataFrame, selection: Selection, *, labels: pd.Series | np
                          "force": records["force"].to_numpy(), "group": records[column].to_numpy(),
                          "label": np.asarray(labels, dtype=object), "missing": np.asarray(missing, dtype=bool)})
     persons = searches_of_persons(work)
-    f = _codes(persons["force"], forces)
-    g = _codes(persons["group"], groups)
-    lab = _codes(persons["label"], label_names)
+    f = codes(persons["force"], forces)
+    g = codes(persons["group"], groups)
+    lab = codes(persons["label"], label_names)
     miss = persons["missing"].to_numpy(bool)
     n_f, n_g, n_l = len(forces), len(groups), len(label_names)
     ok = (f >= 0) & (g >= 0)

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.outcomes import _codes
-from analysis.rates import POOLED, searches_of_persons
+from analysis.rates import POOLED, codes, searches_of_persons
 from analysis.selection import ETHNICITY_COLUMNS, Selection
 from data import vocab
 
@@ -115,9 +114,9 @@ def agreement(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
     forces = list(selection.forces)
     persons = searches_of_persons(records)
     categories = (*vocab.BROAD_WITH_NOT_STATED, UNRECOGNISED)
-    self_codes = _codes(persons["self_defined_broad"].astype(object).fillna(UNRECOGNISED), categories)
-    officer_codes = _codes(persons["officer_defined_broad"].astype(object).fillna(UNRECOGNISED), categories)
-    f = _codes(persons["force"], forces)
+    self_codes = codes(persons["self_defined_broad"].astype(object).fillna(UNRECOGNISED), categories)
+    officer_codes = codes(persons["officer_defined_broad"].astype(object).fillna(UNRECOGNISED), categories)
+    f = codes(persons["force"], forces)
     n_c, n_f = len(categories), len(forces)
     ok = f >= 0
     counts = np.bincount((f[ok] * n_c + self_codes[ok]) * n_c + officer_codes[ok],
