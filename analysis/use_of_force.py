@@ -1,6 +1,8 @@
 """Use-of-force disproportionality: tactic shares by perceived ethnic group, ratios, rates per resident and per search."""
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 
@@ -54,14 +56,45 @@ def _resolve(forces: list[str] | str) -> tuple[list[str], bool]:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+@cache
+def _force_population() -> dict[str, dict[str, float]]:
+    """force -> group -> Census 2021 residents, for forces with a meaningful resident population."""
+    table = reference_data.population("broad")
+    out: dict[str, dict[str, float]] = {}
+    for force, rows in table.groupby("force"):
+        if reference_data.has_residents(str(force)) and (
+                reference_data.residents_total(str(force)) >= reference_data.MIN_MEANINGFUL_RESIDENTS):
+            out[str(force)] = rows.set_index("group")["population"].astype(float).to_dict()
+    return out
+
+
 def _population(forces: list[str]) -> dict[str, float]:
     """Census 2021 residents by group, summed over forces with a meaningful resident population."""
-    usable = [f for f in forces if reference_data.has_residents(f)
-              and reference_data.residents_total(f) >= reference_data.MIN_MEANINGFUL_RESIDENTS]
-    if not usable:
-        return {}
-    table = reference_data.population("broad")
-    return table.loc[table["force"].isin(usable)].groupby("group")["population"].sum().astype(float).to_dict()
+    total: dict[str, float] = {}
+    for force in forces:
+        for group, value in _force_population().get(force, {}).items():
+            total[group] = total.get(group, 0.0) + value
+    return total
+
+
+class _Columns:
+    """Rows gathered column by column (one DataFrame at the end: building hundreds of small frames is slow)."""
+
+    NAMES = ("force", "year", "group", "tactic", "count", "reports", "basis", "source", "unit", "reason")
+
+    def __init__(self) -> None:
+        self.data: dict[str, list[object]] = {k: [] for k in self.NAMES}
+
+    def add(self, *, count: list[float], reports: list[float], **scalars: object) -> None:
+        n = len(vocab.GROUPS)
+        self.data["group"] += list(vocab.GROUPS)
+        self.data["count"] += list(count)
+        self.data["reports"] += list(reports)
+        for key, value in scalars.items():
+            self.data[key] += [value] * n
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.data)
 
 
 def _finish(table: pd.DataFrame, *, reference: str, forces_of: dict[str, list[str]]) -> pd.DataFrame:
@@ -114,23 +147,19 @@ def table_from_reports(reports: pd.DataFrame, *, forces: list[str], year: str, p
     flags = {vocab.ALL_REPORTS: pd.Series(True, index=rows.index, dtype="boolean")}
     for tactic in vocab.ANALYSIS_TACTICS:
         flags[tactic] = any_of(rows, tactic)
-    parts = []
+    cols = _Columns()
     for unit, members in units.items():
         sub = rows["force"].isin(members).to_numpy(bool)
         groups = rows.loc[sub, "group"]
-        reports_by_group = groups.value_counts().reindex(vocab.GROUPS, fill_value=0)
+        reports_by_group = groups.value_counts().reindex(vocab.GROUPS, fill_value=0).astype(float).tolist()
         for tactic, flag in flags.items():
             values = flag[sub]
-            counts = values.fillna(False).astype(bool).groupby(groups).sum().reindex(vocab.GROUPS, fill_value=0)
             recorded = bool(values.notna().any()) or not len(values)  # a source without the column: all <NA>
-            parts.append(pd.DataFrame({
-                "force": unit, "year": year, "group": list(vocab.GROUPS), "tactic": tactic,
-                "count": counts.astype(float).to_numpy() if recorded else np.nan,
-                "reports": reports_by_group.astype(float).to_numpy(),
-                "basis": BASIS_REPORTS, "source": source, "unit": vocab.UNIT,
-                "reason": "" if recorded else NOT_IN_SOURCE}))
-    table = pd.concat(parts, ignore_index=True)
-    return _finish(table, reference=reference, forces_of=units)
+            counts = (values.fillna(False).astype(bool).groupby(groups).sum().reindex(vocab.GROUPS, fill_value=0)
+                      .astype(float).tolist()) if recorded else [np.nan] * len(vocab.GROUPS)
+            cols.add(force=unit, year=year, tactic=tactic, count=counts, reports=reports_by_group,
+                     basis=BASIS_REPORTS, source=source, unit=vocab.UNIT, reason="" if recorded else NOT_IN_SOURCE)
+    return _finish(cols.frame(), reference=reference, forces_of=units)
 
 
 # ------------------------------------------------------------------------------------------ ODS tables
@@ -145,44 +174,44 @@ def table_from_home_office_tables(tactics: pd.DataFrame, incidents: pd.DataFrame
     """
     year = financial_year(year)
     t = tactics.loc[tactics["year"].eq(year) & tactics["kind"].ne("subtotal")]
-    national = t.loc[t["table"].eq("Table_4")]
+    national = t.loc[t["table"].eq("Table_4")].groupby(["tactic", "group"])["count"].sum(min_count=1)
     by_force = t.loc[t["table"].eq("Table_16") & t["force"].ne(PROJECT_ALL)]
-    table_forces = set(by_force["force"]) or set(incidents.loc[incidents["table"].eq("Table_12"), "force"])
-    table_forces.discard(PROJECT_ALL)
+    per_force = by_force.groupby(["force", "tactic", "group"])["count"].sum(min_count=1)
+    have = set(by_force["force"])
+    table_forces = have or set(incidents.loc[incidents["table"].eq("Table_12"), "force"]) - {PROJECT_ALL}
+    group_reports = (incidents.loc[incidents["table"].eq("Table_4") & incidents["year"].eq(year)]
+                     .groupby("group")["incidents"].sum().reindex(vocab.GROUPS).astype(float).tolist())
     units: dict[str, list[str]] = {f: [f] for f in forces}
     if pooled:
         units[PROJECT_ALL] = list(forces)
     whole_country = table_forces <= set(forces)
-    parts = []
+    no_reports = [np.nan] * len(vocab.GROUPS)
+    cols = _Columns()
     for unit, members in units.items():
         use_national = unit == PROJECT_ALL and whole_country
-        rows = national if use_national else by_force.loc[by_force["force"].isin(members)]
-        missing = [m for m in members if m not in set(by_force["force"])] if not use_national else []
-        counts = (rows.groupby(["force", "tactic", "group"])["count"].sum(min_count=1)
-                  .groupby(["tactic", "group"]).sum(min_count=len(members) if not use_national else 1))
-        group_reports = (incidents.loc[incidents["table"].eq("Table_4") & incidents["year"].eq(year)]
-                         .groupby("group")["incidents"].sum() if use_national else pd.Series(dtype=float))
+        missing = [] if use_national else [m for m in members if m not in have]
+        if use_national:
+            counts = national
+        else:
+            chosen = per_force.loc[per_force.index.get_level_values("force").isin(members)]
+            grouped = chosen.groupby(level=["tactic", "group"])
+            counts = grouped.sum(min_count=1).where(grouped.count() == len(members))  # ':' in any force -> NaN
         for tactic in (vocab.ALL_REPORTS, *vocab.ANALYSIS_TACTICS):
             if tactic == vocab.ALL_REPORTS:
-                count = group_reports.reindex(vocab.GROUPS) if use_national else pd.Series(np.nan, vocab.GROUPS)
+                count = group_reports if use_national else no_reports
             else:
-                count = pd.Series([counts.get((tactic, g), np.nan) for g in vocab.GROUPS], index=vocab.GROUPS)
-            once = tactic in vocab.COUNTED_ONCE_PER_REPORT or tactic == vocab.ALL_REPORTS
-            has_reports = use_national and once
+                count = [float(counts.get((tactic, g), np.nan)) for g in vocab.GROUPS]
+            has_reports = use_national and (tactic in vocab.COUNTED_ONCE_PER_REPORT or tactic == vocab.ALL_REPORTS)
             reason = "" if has_reports else USES_REASON
             if missing:
                 reason = f"no force x ethnicity table for {', '.join(missing)} in {year}"
-            elif count.isna().all() and tactic != vocab.ALL_REPORTS:
+            elif tactic != vocab.ALL_REPORTS and all(np.isnan(count)):
                 reason = f"{tactic} not available in the {year} tables (':' or not a row that year)"
-            parts.append(pd.DataFrame({
-                "force": unit, "year": year, "group": list(vocab.GROUPS), "tactic": tactic,
-                "count": count.to_numpy(float),
-                "reports": group_reports.reindex(vocab.GROUPS).to_numpy(float) if has_reports else np.nan,
-                "basis": BASIS_REPORTS if once and use_national else BASIS_USES,
-                "source": "home_office_tables", "unit": vocab.UNIT if has_reports else TACTICS_UNIT,
-                "reason": reason}))
-    table = pd.concat(parts, ignore_index=True)
-    return _finish(table, reference=reference, forces_of=units)
+            cols.add(force=unit, year=year, tactic=tactic, count=count,
+                     reports=group_reports if has_reports else no_reports,
+                     basis=BASIS_REPORTS if has_reports else BASIS_USES, source="home_office_tables",
+                     unit=vocab.UNIT if has_reports else TACTICS_UNIT, reason=reason)
+    return _finish(cols.frame(), reference=reference, forces_of=units)
 
 
 # ------------------------------------------------------------------------------------------ public
