@@ -144,10 +144,11 @@ def _legend_on_top(fig: go.Figure) -> bool:
     return legend.orientation == "h" and fig.layout.showlegend is not False
 
 
-def decorate(fig: go.Figure, ctx: ExportContext, *, width: int = WIDTH) -> go.Figure:
+def decorate(fig: go.Figure, ctx: ExportContext, *, width: int = WIDTH, watermark: bool = True) -> go.Figure:
     """A copy of `fig` laid out for print: title, subtitle, source line, caveats, demo watermark.
 
-    The app's figure is never changed. Horizontal legends move above the plot so they cannot meet
+    `watermark=False` leaves out the diagonal demo mark (the demo note stays in the footer): for pages
+    that carry their own mark. The app's figure is never changed. Horizontal legends move above the plot so they cannot meet
     the footer; margins grow to fit wrapped text, and the plot keeps at least PLOT_HEIGHT pixels.
     """
     out = go.Figure(fig)
@@ -201,7 +202,7 @@ def decorate(fig: go.Figure, ctx: ExportContext, *, width: int = WIDTH) -> go.Fi
         xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
         xshift=-(left - 20), yshift=-axis_px, font=dict(size=FOOT_SIZE, color="#333", family=FONT),
     )
-    if ctx.demo:
+    if ctx.demo and watermark:
         out.add_annotation(
             text=DEMO_TEXT, showarrow=False, textangle=-24, opacity=0.16,
             xref="paper", yref="paper", x=0.5, y=0.5, xanchor="center", yanchor="middle",
@@ -390,9 +391,9 @@ def figure_bytes(fig: go.Figure, ctx: ExportContext, fmt: Format, *, renderer: R
 
 
 def figures_bytes(items: Sequence[tuple[go.Figure, ExportContext]], formats: Sequence[str], *,
-                  renderer: Renderer | None = None) -> list[dict[str, bytes]]:
+                  renderer: Renderer | None = None, watermark: bool = True) -> list[dict[str, bytes]]:
     """Many figures in many formats in one batch (concurrent on the renderer's tabs)."""
-    decorated = [decorate(fig, ctx) for fig, ctx in items]
+    decorated = [decorate(fig, ctx, watermark=watermark) for fig, ctx in items]
     jobs = [(d, render_options(fmt, d)) for d in decorated for fmt in formats]
     out = (renderer or shared_renderer()).render_many(jobs)
     n = len(formats)

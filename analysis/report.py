@@ -196,8 +196,9 @@ class Report:
     def print_html(self, *, renderer: Renderer | None = None) -> str:
         """The print layout: the same content with static SVG charts (A4 landscape)."""
         charted = [s for s in self.sections if s.figure is not None]
+        # the page carries one demo mark (CSS, every page); a second one inside each chart would cross it
         images = figures_bytes([(s.figure, s.context) for s in charted], ["svg"],  # type: ignore[misc]
-                               renderer=renderer)
+                               renderer=renderer, watermark=False)
         svgs = {s.key: img["svg"] for s, img in zip(charted, images, strict=True)}
         return _page(self, interactive_charts=False, svgs=svgs)
 
@@ -270,7 +271,9 @@ def _table_caveats(table: pd.DataFrame, base: Sequence[str], selection: Selectio
     if "small_n" in table and table["small_n"].fillna(False).astype(bool).any():
         caveats.append(f"Hollow markers: fewer than {SMALL_N} searches in the group; treat with caution.")
     if "reason" in table:
-        reasons = [r for r in dict.fromkeys(table["reason"].dropna().astype(str)) if r]
+        # 'reference group' marks the reference rows; it explains a blank ratio, it is not a caveat
+        reasons = [r for r in dict.fromkeys(table["reason"].dropna().astype(str))
+                   if r and r.strip().lower() != "reference group"]
         caveats += [r[0].upper() + r[1:] + "." for r in reasons[:3]]
     if selection.ethnicity == "officer":
         caveats.append("Officer-defined ethnicity over self-identified Census populations: not comparable "
@@ -418,7 +421,7 @@ table.data th{background:#f3f3f3} table.data td.t{text-align:left}
 ul.caveats{font-size:13px;color:#333} .link{word-break:break-all;font-size:12px}
 .chart{width:100%;page-break-inside:avoid;break-inside:avoid} .chart img{width:100%}
 @page{size:A4 landscape;margin:12mm}
-@media print{body{max-width:none;padding:0} h2{break-after:avoid} section{break-before:auto}
+@media print{body{max-width:none;padding:0} h2{break-after:avoid} section.charted{break-before:page}
 details{display:block} details>summary{display:none} .chart{break-inside:avoid}
 .demo-mark{position:fixed;top:45%;left:0;width:100%;text-align:center;font-size:80px;font-weight:bold;
 color:rgba(180,0,0,0.10);transform:rotate(-24deg);z-index:10;pointer-events:none}}
@@ -447,7 +450,7 @@ def _cell(value: object) -> tuple[str, bool]:
     return (text if len(text) <= 60 else text[:57] + "..."), True
 
 
-def table_html(table: pd.DataFrame, *, max_rows: int = 60) -> str:
+def table_html(table: pd.DataFrame, *, max_rows: int = 60, more: str = "the CSV") -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
     rows = []
     for values in table.head(max_rows).itertuples(index=False):
@@ -456,8 +459,8 @@ def table_html(table: pd.DataFrame, *, max_rows: int = 60) -> str:
             text, is_text = _cell(v)
             cells.append(f"<td class='t'>{_e(text)}</td>" if is_text else f"<td>{_e(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    more = f"<p class='source'>{len(table) - max_rows:,} more rows in the CSV.</p>" if len(table) > max_rows else ""
-    return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    tail = f"<p class='source'>{len(table) - max_rows:,} more rows in {_e(more)}.</p>" if len(table) > max_rows else ""
+    return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
 
 
 def _csv_link(name: str, data: bytes) -> str:
@@ -496,13 +499,17 @@ def _page(report: Report, *, interactive_charts: bool, svgs: dict[str, bytes] | 
                 data = base64.b64encode(svgs[section.key]).decode()
                 body.append(f"<div class='chart'><img alt='{_e(section.context.title)}' "
                             f"src='data:image/svg+xml;base64,{data}'></div>")
-        if section.caveats:
+        if section.caveats and section.figure is None:  # a chart carries its caveats in its footer
             body.append("<ul class='caveats'>" + "".join(f"<li>{_e(c)}</li>" for c in section.caveats) + "</ul>")
-        body.append(f"<details><summary>Table ({len(section.table):,} rows)</summary>"
-                    f"{table_html(section.table)}</details>")
+        if interactive_charts:
+            body.append(f"<details><summary>Table ({len(section.table):,} rows)</summary>"
+                        f"{table_html(section.table)}</details>")
+        else:  # closed <details> would print nothing
+            body.append(f"<h3>Table</h3>{table_html(section.table, more=f'tables/{section.key}.csv')}")
         if interactive_charts:
             body.append(f"<p>{_csv_link(section.key + '.csv', table_csv(section.table, section.context))}</p>")
-        parts.append(f"<section id='section-{_e(section.key)}'>{''.join(body)}</section>")
+        charted = " class='charted'" if section.figure is not None else ""
+        parts.append(f"<section id='section-{_e(section.key)}'{charted}>{''.join(body)}</section>")
     if report.missing:
         parts.append("<section id='missing'><h2>Not included</h2><ul>"
                      + "".join(f"<li>{_e(m)}</li>" for m in report.missing) + "</ul></section>")
