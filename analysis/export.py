@@ -306,18 +306,31 @@ class Renderer:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
 
     def render_many(self, jobs: Sequence[tuple[go.Figure | dict, dict]]) -> list[bytes]:
-        """Render (figure, opts) pairs concurrently on the session's tabs; opts: format, width, height, scale."""
+        """Render (figure, opts) pairs concurrently on the session's tabs; opts: format, width, height, scale.
+
+        If the browser died (crash, killed), it is restarted once and the batch tried again.
+        """
         if not jobs:
             return []
+        specs = [(f.to_dict() if isinstance(f, go.Figure) else f, o) for f, o in jobs]
+        try:
+            return self._render(specs)
+        except ExportUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - one restart, then the error goes to the caller
+            log.warning("static export failed (%s); restarting Chromium once", error)
+            self.close()
+            return self._render(specs)
+
+    def _render(self, specs: list[tuple[dict, dict]]) -> list[bytes]:
         if self._kaleido is None:
             self.open()
         k = self._kaleido
 
         async def run() -> list[bytes]:
-            specs = [(f.to_dict() if isinstance(f, go.Figure) else f, o) for f, o in jobs]
             return list(await asyncio.gather(*(k.calc_fig(f, opts=o) for f, o in specs)))
 
-        return self._run(run(), timeout=self.timeout * max(1, len(jobs)))
+        return self._run(run(), timeout=self.timeout * max(1, len(specs)))
 
     def render(self, fig: go.Figure | dict, **opts: Any) -> bytes:
         return self.render_many([(fig, opts)])[0]
@@ -398,6 +411,33 @@ def figures_bytes(items: Sequence[tuple[go.Figure, ExportContext]], formats: Seq
     out = (renderer or shared_renderer()).render_many(jobs)
     n = len(formats)
     return [dict(zip(formats, out[i * n:(i + 1) * n], strict=True)) for i in range(len(decorated))]
+
+
+MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "csv": "text/csv"}
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file for a download button: st.download_button(label, data=d.data, file_name=d.file_name, mime=d.mime)."""
+
+    file_name: str
+    mime: str
+    data: bytes
+
+
+def downloads(fig: go.Figure | None, table: pd.DataFrame | None, ctx: ExportContext, *,
+              formats: Sequence[str] = ("png", "svg", "pdf", "csv"), renderer: Renderer | None = None,
+              stem: str | None = None) -> dict[str, Download]:
+    """Every download of one chart: decorated images in one batch and the CSV of its table."""
+    stem = stem or slug(ctx.title)
+    images = [f for f in formats if f in FORMATS]
+    out: dict[str, Download] = {}
+    if fig is not None and images:
+        rendered = figures_bytes([(fig, ctx)], images, renderer=renderer)[0]
+        out.update({f: Download(f"{stem}.{f}", MIME[f], rendered[f]) for f in images})
+    if table is not None and "csv" in formats:
+        out["csv"] = Download(f"{stem}.csv", MIME["csv"], table_csv(table, ctx))
+    return out
 
 
 def table_csv(table: pd.DataFrame, ctx: ExportContext) -> bytes:

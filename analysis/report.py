@@ -368,6 +368,8 @@ def _quality(chosen: pd.DataFrame, manifest: pd.DataFrame | None, selection: Sel
              not_stated: pd.DataFrame) -> tuple[list[str], list[tuple[str, pd.DataFrame]]]:
     notes: list[str] = []
     tables: list[tuple[str, pd.DataFrame]] = [("Ethnicity not stated", not_stated)]
+    if len(selection.forces) > 3:  # the subtitle only counts them
+        notes.append("Forces: " + ", ".join(reference_data.force_name(f) for f in selection.forces) + ".")
     if manifest is not None:
         cells = views.coverage(manifest, selection.forces, selection.months)
         notes.append(views.coverage_sentence(views.coverage_summary(cells)))

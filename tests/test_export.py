@@ -165,3 +165,12 @@ def test_no_browser_gives_a_clear_error(monkeypatch):
     monkeypatch.setattr(export.os, "access", lambda path, mode: False)
     with pytest.raises(export.ExportUnavailable, match="needs Chromium"):
         export.browser_path()
+
+
+def test_downloads_for_a_chart(renderer):
+    table = pd.DataFrame({"group": ["Black", "White"], "rate_per_1000": [23.7, 5.8]})
+    files = export.downloads(small_figure(), table, CTX, renderer=renderer)
+    assert sorted(files) == ["csv", "pdf", "png", "svg"]
+    assert files["png"].file_name == "searches-per-1-000-residents-by-ethnic-group.png"
+    assert files["svg"].mime == "image/svg+xml" and files["pdf"].data[:5] == b"%PDF-"
+    assert_frame_equal(read_table_csv(files["csv"].data), table)
