@@ -362,3 +362,87 @@ def import_summary_lines(summary: object, *, seconds: float | None = None) -> li
                  f"{getattr(summary, 'skipped_members', 0)} other zip members skipped; {len(problems)} problems.")
     lines += [f"error: {p.message}" for p in problems]
     return lines
+
+
+# ---------------------------------------------------------------------------------- outcomes
+MEASURE_WORDS = {"Arrest": "arrested", "No further action": "given no further action",
+                 "Other action": "given another outcome (caution, summons, warning...)", "Found": "found with "
+                 "what the officer was looking for (outcome linked to the object of search)"}
+
+
+def plain_tests(pairwise: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
+    """One plain-English sentence per comparison of the overall rows of a pairwise test table.
+
+    'Searches of Black people ended in arrest less often than searches of White people (11.2% vs 12.9%);
+    the difference is larger than chance would explain (p = 0.001 after allowing for 8 comparisons).'
+    """
+    rows = overall(pairwise) if len(pairwise) else pairwise
+    sentences = []
+    for _, row in rows.iterrows():
+        what = MEASURE_WORDS.get(str(row["outcome"]), str(row["outcome"]).lower())
+        if not is_number(row.get("p_holm")) or not is_number(row.get("group_total")) or not row["group_total"]:
+            reason = row.get("reason") or "too few searches to test"
+            sentences.append(f"{row['group']} vs {row['other']}, {what}: no test ({reason}).")
+            continue
+        g = row["group_count"] / row["group_total"]
+        o = row["other_count"] / row["other_total"] if row["other_total"] else float("nan")
+        direction = "more often" if g > o else "less often" if g < o else "as often"
+        significant = float(row["p_holm"]) < alpha
+        verdict = ("a difference larger than chance alone would explain" if significant
+                   else "a difference chance alone could explain")
+        sentences.append(
+            f"Searches of {row['group']} people were {what} {direction} than searches of {row['other']} people "
+            f"({fmt_share(g)} of {fmt_count(row['group_total'])} vs {fmt_share(o)} of "
+            f"{fmt_count(row['other_total'])}): {verdict} (p = {float(row['p_holm']):.2g} after the Holm "
+            f"adjustment for {len(rows)} comparisons).")
+    return sentences
+
+
+def outcome_row(outcomes: pd.DataFrame, group: str, outcome: str) -> pd.Series | None:
+    """The overall row of an outcomes table for one group and outcome class, or None."""
+    rows = overall(outcomes)
+    rows = rows.loc[(rows["group"].astype(str) == group) & (rows["outcome"].astype(str) == outcome)]
+    return rows.iloc[0] if len(rows) else None
+
+
+# ---------------------------------------------------------------------------------- use of force
+def use_of_force_forces(chosen: Sequence[str], available: Sequence[str]) -> str | tuple[str, ...]:
+    """'all' when the selection is every force in the data, else the chosen force ids."""
+    return "all" if set(chosen) >= set(available) else tuple(chosen)
+
+
+def broad_reference(reference: str) -> str:
+    """Use-of-force groups are broad and officer-perceived: a detailed reference maps to its broad group."""
+    return vocab.DETAILED_GROUPS.get(reference, reference)
+
+
+def no_location_headline(located: int, total: int) -> Headline:
+    """The share of searches with no location (a count out of a total, with its Wilson interval)."""
+    from analysis.intervals import wilson
+
+    missing = total - located
+    if not total:
+        return Headline("n/a", "no interval", "no searches in this selection", "")
+    low, high = wilson(missing, total)
+    return Headline(fmt_share(missing / total), fmt_interval(low, high, share=True),
+                    f"{fmt_count(missing)} of {fmt_count(total)} searches", "not on the map")
+
+
+QUALITY_LABELS = {
+    "force_name": "Force", "records": "Records", "months_ok": "Months ok", "months_empty": "Months empty",
+    "months_not_published": "Not published", "months_failed": "Failed",
+    "share_no_location": "No location", "share_date_only": "Date only (no time)",
+    "share_ethnicity_not_stated": "Ethnicity not stated", "share_outcome_not_recorded": "Outcome missing",
+    "share_outcome_linked_not_recorded": "Outcome-linked missing",
+    "share_removal_not_recorded": "Removal field missing", "not_recorded": "Never recorded",
+}
+
+
+def quality_display(quality: pd.DataFrame) -> pd.DataFrame:
+    """The quality table with force names, shares as percentages and readable headers."""
+    out = quality.assign(force_name=quality["force"].map(
+        lambda f: "All selected forces" if f == POOLED else reference_data.force_name(f)))
+    for column in [c for c in out.columns if c.startswith("share_")]:
+        out[column] = out[column].map(fmt_share)
+    keep = [c for c in QUALITY_LABELS if c in out.columns]
+    return out.loc[:, keep].rename(columns=QUALITY_LABELS)

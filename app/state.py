@@ -25,7 +25,7 @@ FIELDS: dict[str, str] = {
     "group": "str",            # the group compared with the reference (headline, compare, outcomes)
     "mix": "str",              # search-mix dimension on the Disparity page
     "sort": "str",             # league table order on Compare forces
-    "tactic_group": "str",     # use-of-force group
+    "uof_year": "str",         # use-of-force financial year
     "map_group": "list",       # groups shown on the map
 }
 
@@ -98,8 +98,13 @@ def set_value(key: str, new: Any) -> None:
     _shadow()[key] = new
 
 
+def go_to(page: str) -> None:
+    """Ask for another page from a callback (st.switch_page cannot run inside one)."""
+    _shadow()[PAGE] = page
+
+
 def requested_page() -> str | None:
-    """The page named by `?page=` in the link that opened the session (used once, on the first run)."""
+    """A page asked for by `?page=` in the link that opened the session, or by `go_to` (used once)."""
     return _shadow().pop(PAGE, None)
 
 

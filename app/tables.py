@@ -15,12 +15,15 @@ import streamlit as st
 from analysis.compare import compare
 from analysis.mix import mix
 from analysis.outcomes import analyse_outcomes
-from analysis.quality import agreement
+from analysis.quality import agreement, quality
 from analysis.rates import disparity_from_rates, not_stated_summary, rates
 from analysis.selection import Selection, select
 from analysis.thorough import thorough
 from analysis.trend import trend
+from analysis.use_of_force import SOURCES, use_of_force_table
 from app.dataset import Dataset
+from data.schema import unknown_labels
+from data.use_of_force.store import UseOfForceStore
 
 KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
     "rates": rates,
@@ -61,3 +64,46 @@ def selected(dataset: Dataset, selection: Selection, columns: tuple[str, ...]) -
 def every_force(dataset: Dataset, selection: Selection) -> Selection:
     """The same selection over every force in the data (for comparing forces)."""
     return replace(selection, forces=tuple(dataset.forces))
+
+
+def use_of_force_years() -> list[str]:
+    """Financial years with any use-of-force data in the store (newest last)."""
+    store = UseOfForceStore()
+    return sorted({year for source in SOURCES for year in store.years(source)})
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _use_of_force(forces: tuple[str, ...] | str, year: str, reference: str, root: str, signature: str) -> pd.DataFrame:
+    return use_of_force_table(forces if isinstance(forces, str) else list(forces), year, store_root=root,
+                              reference=reference)
+
+
+def use_of_force(forces: tuple[str, ...] | str, year: str, *, reference: str) -> pd.DataFrame:
+    """The use-of-force table (cached until the use-of-force store changes)."""
+    store = UseOfForceStore()
+    try:
+        stat = store.manifest_path.stat()
+        signature = f"{stat.st_mtime_ns}-{stat.st_size}"
+    except OSError:
+        signature = "none"
+    return _use_of_force(forces, year, reference, str(store.root), signature)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _quality(dataset_key: str, selection: Selection, _records: pd.DataFrame, _manifest: pd.DataFrame) -> pd.DataFrame:
+    return quality(select(_records, selection), selection, manifest=_manifest)
+
+
+def quality_table(dataset: Dataset, selection: Selection) -> pd.DataFrame:
+    """analysis.quality.quality for the selection, with the manifest's month statuses."""
+    return _quality(dataset.key, selection, dataset.records, dataset.manifest)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _unknown_labels(dataset_key: str, _records: pd.DataFrame) -> pd.DataFrame:
+    return unknown_labels(_records)
+
+
+def unknown_labels_table(dataset: Dataset) -> pd.DataFrame:
+    """Raw labels no mapping table knows, with how many records carry each (whole dataset)."""
+    return _unknown_labels(dataset.key, dataset.records)

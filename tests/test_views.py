@@ -82,7 +82,7 @@ def test_coverage_marks_every_cell_and_counts_statuses() -> None:
                              "reason": [None, "not listed", "HTTP 500"]})
     cells = views.coverage(manifest, ["kent", "essex"], ["2024-04", "2024-05"])
     assert len(cells) == 4
-    assert dict(zip(zip(cells["force"], cells["month"]), cells["status"], strict=True)) == {
+    assert dict(zip(zip(cells["force"], cells["month"], strict=True), cells["status"], strict=True)) == {
         ("kent", "2024-04"): "ok", ("kent", "2024-05"): "not_published",
         ("essex", "2024-04"): "failed", ("essex", "2024-05"): "not_fetched"}
     summary = views.coverage_summary(cells)
