@@ -8,6 +8,7 @@ residents over the covered forces; they never average rates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,17 @@ def codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np.ndar
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.set_categories(list(categories)).cat.codes.to_numpy().astype("int64")
     return pd.Index(list(categories)).get_indexer(values.to_numpy(object)).astype("int64")
+
+
+@cache
+def _reference(level: str) -> tuple[pd.DataFrame, dict[str, tuple[str, bool, int]]]:
+    """Census residents as a force x group table, and per force (name, has residents, residents total).
+    The reference tables are fixed files, so this is computed once per level."""
+    wide = reference_data.population(level).pivot_table(index="force", columns="group", values="population",
+                                                         aggfunc="sum")
+    areas = {f: (reference_data.force_name(f), reference_data.has_residents(f), reference_data.residents_total(f))
+             for f in reference_data.force_ids()}
+    return wide, areas
 
 
 @dataclass(frozen=True)
@@ -96,22 +108,21 @@ def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False
     all_f = codes(records["force"], forces)
     any_records = np.bincount(all_f[all_f >= 0], minlength=n_f) > 0
 
-    table = reference_data.population(level)
-    wide = table.pivot_table(index="force", columns="group", values="population", aggfunc="sum")
+    wide, areas = _reference(level)
     population = wide.reindex(index=list(forces), columns=list(groups)).to_numpy(dtype="float64", copy=True)
     reasons = []
     for i, force in enumerate(forces):
-        name = reference_data.force_name(force)
-        if not reference_data.has_residents(force):
+        name, resident, total = areas.get(force, (force, False, 0))
+        if not resident:
             reasons.append(f"{name} has no resident population, so no rate")
             population[i, :] = np.nan
-        elif (total := reference_data.residents_total(force)) < reference_data.MIN_MEANINGFUL_RESIDENTS:
+        elif total < reference_data.MIN_MEANINGFUL_RESIDENTS:
             reasons.append(f"{name} has only {total:,} residents (under "
                            f"{reference_data.MIN_MEANINGFUL_RESIDENTS:,}): a resident rate is not meaningful")
         else:
             reasons.append("")
-    members = tuple(f for f in forces if reference_data.has_residents(f))
-    extra = tuple(f for f in forces if not reference_data.has_residents(f)) if selection.include_btp else ()
+    members = tuple(f for f in forces if areas.get(f, ("", False, 0))[1])
+    extra = tuple(f for f in forces if not areas.get(f, ("", False, 0))[1]) if selection.include_btp else ()
     caveat = OFFICER_CAVEAT if selection.ethnicity == "officer" else ""
     return Counts(forces, groups, months, searches, monthly, unrecognised, persons, population,
                   tuple(reasons), any_records, members, extra, caveat)
@@ -147,21 +158,6 @@ def with_pooled(counts: Counts, pooled: bool | None) -> bool:
     return len(counts.forces) > 1 if pooled is None else pooled
 
 
-def _rate_rows(force: str, groups: tuple[str, ...], searches: np.ndarray, population: np.ndarray,
-               months: int, reasons: list[str], forces_label: str, *, meaningful: bool) -> pd.DataFrame:
-    factor = 1000 * 12 / months if months else np.nan
-    pop = np.where(np.isfinite(population) & (population > 0) & meaningful, population, np.nan)
-    low, high = intervals.garwood(searches)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate, ci_low, ci_high = searches / pop * factor, low / pop * factor, high / pop * factor
-    return pd.DataFrame({
-        "force": force, "group": list(groups), "searches": np.asarray(searches, dtype="int64"),
-        "population": pd.array(population, dtype="Float64").astype("Int64"),
-        "rate_per_1000": rate, "ci_low": ci_low, "ci_high": ci_high, "months": months,
-        "reason": reasons, "small_n": np.asarray(searches) < SMALL_N, "forces": forces_label,
-    })
-
-
 def _group_reasons(area_reason: str, groups: tuple[str, ...], population: np.ndarray, caveat: str) -> list[str]:
     out = []
     for group, pop in zip(groups, population, strict=True):
@@ -186,25 +182,41 @@ def rates(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = 
 
 
 def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None) -> pd.DataFrame:
-    """The rates table from `count(...)` (for callers that already counted)."""
-    frames = []
-    for i, force in enumerate(counts.forces):
+    """The rates table from `count(...)` (for callers that already counted). Vectorised over forces."""
+    labels, forces_col = list(counts.forces), list(counts.forces)
+    searches, population = counts.searches, counts.population
+    meaningful = np.array([r == "" for r in counts.force_reason], dtype=bool)
+    reasons = []
+    for i in range(len(counts.forces)):
         area = counts.force_reason[i]
         if not area and not counts.has_records[i]:
             area = "no records for this force in the selection"
-        reasons = _group_reasons(area, counts.groups, counts.population[i], counts.caveat)
-        frames.append(_rate_rows(force, counts.groups, counts.searches[i], counts.population[i], months,
-                                 reasons, force, meaningful=counts.force_reason[i] == ""))
+        reasons += _group_reasons(area, counts.groups, population[i], counts.caveat)
     if with_pooled(counts, pooled):
         has_pool = bool(counts.pooled_members)
-        population = pool(counts, counts.population, numerator=False) if has_pool \
-            else np.full(len(counts.groups), np.nan)
-        searches = pool(counts, counts.searches, numerator=True)
-        reasons = _group_reasons(pooled_reason(counts), counts.groups, population, counts.caveat)
-        frames.append(_rate_rows(POOLED, counts.groups, searches, population, months, reasons,
-                                 ",".join(counts.pooled_members + counts.pooled_numerator_extra),
-                                 meaningful=has_pool))
-    return pd.concat(frames, ignore_index=True)[RATES_COLUMNS]
+        pooled_pop = pool(counts, population, numerator=False) if has_pool else np.full(len(counts.groups), np.nan)
+        searches = np.vstack([searches, pool(counts, searches, numerator=True)])
+        population = np.vstack([population, pooled_pop])
+        meaningful = np.append(meaningful, has_pool)
+        reasons += _group_reasons(pooled_reason(counts), counts.groups, pooled_pop, counts.caveat)
+        labels.append(POOLED)
+        forces_col.append(",".join(counts.pooled_members + counts.pooled_numerator_extra))
+    n_g = len(counts.groups)
+    searches = searches.reshape(-1).astype("int64")
+    population = population.reshape(-1)
+    factor = 1000 * 12 / months if months else np.nan
+    usable = np.repeat(meaningful, n_g) & np.isfinite(population) & (population > 0)
+    pop = np.where(usable, population, np.nan)
+    low, high = intervals.garwood(searches)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate, ci_low, ci_high = searches / pop * factor, low / pop * factor, high / pop * factor
+    return pd.DataFrame({
+        "force": np.repeat(labels, n_g), "group": np.tile(list(counts.groups), len(labels)),
+        "searches": searches,
+        "population": pd.array(population, dtype="Float64").astype("Int64"),
+        "rate_per_1000": rate, "ci_low": ci_low, "ci_high": ci_high, "months": months,
+        "reason": reasons, "small_n": searches < SMALL_N, "forces": np.repeat(forces_col, n_g),
+    })[RATES_COLUMNS]
 
 
 def not_stated_summary(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = None) -> pd.DataFrame:
