@@ -211,9 +211,12 @@ def decorate(fig: go.Figure, ctx: ExportContext, *, width: int = WIDTH, watermar
     return out
 
 
+SCREEN_WRAP_WIDTH = 860  # text wraps for a column this wide, so a narrower page still shows every line
+
+
 def interactive(fig: go.Figure, ctx: ExportContext) -> go.Figure:
-    """The decorated figure for a web page: same text, but the width follows the page."""
-    out = decorate(fig, ctx)
+    """The decorated figure for a web page: same text, wrapped for a narrow column; the width follows the page."""
+    out = decorate(fig, ctx, width=SCREEN_WRAP_WIDTH)
     out.update_layout(width=None, autosize=True)
     return out
 
