@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from data.use_of_force import vocab
 from data.use_of_force.names import PROJECT_ALL, financial_year, year_months
 from data.use_of_force.reports import any_of
 from data.use_of_force.store import UseOfForceStore
+from data.vocab import BROAD_GROUPS, DETAILED_GROUPS
 
 COLUMNS = ["force", "year", "group", "tactic", "count", "reports", "share", "ci_low", "ci_high"]
 EXTRA_COLUMNS = ["ratio", "ratio_ci_low", "ratio_ci_high", "group_share", "group_share_ci_low",
@@ -53,6 +55,14 @@ def _resolve(forces: list[str] | str) -> tuple[list[str], bool]:
     ids = reference_data.resolve_forces(spec)
     pooled = spec.strip().lower() == "all" or len(ids) > 1
     return ids, pooled
+
+
+def check_reference(reference: str) -> str:
+    """A broad group name (a detailed Census group maps to its broad group; perceived groups are broad)."""
+    broad = DETAILED_GROUPS.get(reference, reference)
+    if broad not in BROAD_GROUPS:
+        raise ValueError(f"reference must be one of {', '.join(BROAD_GROUPS)}, not {reference!r}")
+    return broad
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -215,7 +225,8 @@ def table_from_home_office_tables(tactics: pd.DataFrame, incidents: pd.DataFrame
 
 
 # ------------------------------------------------------------------------------------------ public
-def use_of_force_table(forces: list[str] | str, year: str, *, store_root=None, reference: str = "White",
+def use_of_force_table(forces: list[str] | str, year: str, *, store_root: Path | str | None = None,
+                       reference: str = "White",
                        source: str | None = None, stop_search_only: bool = False) -> pd.DataFrame:
     """force,year,group,tactic,count,reports,share,ci_low,ci_high then extras (see docs/USE_OF_FORCE.md).
 
@@ -225,10 +236,30 @@ def use_of_force_table(forces: list[str] | str, year: str, *, store_root=None, r
     """
     year = financial_year(year)
     ids, pooled = _resolve(forces)
+    reference = check_reference(reference)
     store = UseOfForceStore(store_root)
     source = source or choose_source(year, ids, store=store)
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    table = _table(ids, year, pooled=pooled, store=store, reference=reference, source=source,
+                   stop_search_only=stop_search_only)
+    table.attrs["unit"] = vocab.UNIT
+    table.attrs["caveats"] = caveats(table)
+    return table
+
+
+def caveats(table: pd.DataFrame) -> list[str]:
+    """The plain-English caveats that apply to a use-of-force table (unit, perception, uses-only rows)."""
+    notes = [vocab.UNIT_CAVEAT, vocab.PERCEIVED_VS_SELF_CAVEAT]
+    if table["basis"].eq(BASIS_USES).any():
+        notes.append(vocab.USES_CAVEAT)
+    if "stop_searches" in table:
+        notes.append(STOP_SEARCH_CAVEAT)
+    return notes
+
+
+def _table(ids: list[str], year: str, *, pooled: bool, store: UseOfForceStore, reference: str, source: str,
+           stop_search_only: bool) -> pd.DataFrame:
     if source == "home_office_tables":
         if stop_search_only:
             raise StoreError("The Home Office data tables do not say which force was used to effect a stop "
@@ -266,7 +297,8 @@ def add_stop_search_rates(table: pd.DataFrame, searches: pd.DataFrame) -> pd.Dat
     return out
 
 
-def stop_search_table(forces: list[str] | str, year: str, *, store_root=None, reference: str = "White",
+def stop_search_table(forces: list[str] | str, year: str, *, store_root: Path | str | None = None,
+                      reference: str = "White",
                       source: str | None = None, searches: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reports where force was used to effect a stop and search: shares, and per 1,000 stop-and-searches."""
     year = financial_year(year)
@@ -277,4 +309,6 @@ def stop_search_table(forces: list[str] | str, year: str, *, store_root=None, re
 
         ids, _ = _resolve(forces)
         searches = Store(store_root).read(ids, year_months(year))
-    return add_stop_search_rates(table, searches)
+    out = add_stop_search_rates(table, searches)
+    out.attrs = {**table.attrs, "caveats": caveats(out)}
+    return out

@@ -356,3 +356,23 @@ def test_other_files_are_not_claimed(tmp_path: Path) -> None:
         archive.writestr("2023-03/2023-03-kent-stop-and-search.csv", "Type,Date\n")
     for name in ("notes.csv", "other.xlsx", "archive.zip"):
         assert import_path(tmp_path / name, store_root=tmp_path / "store") is None
+
+
+def test_stop_search_counts_come_from_the_store_for_the_financial_year(tmp_path: Path) -> None:
+    from data.store import Store
+    from tests.synthetic_records import records_from_counts
+
+    root = tmp_path / "store"
+    import_path(write_open_data(tmp_path / "a.xlsx"), store_root=root)
+    store = Store(root)
+    counts = pd.DataFrame({"force": "kent", "month": ["2022-04", "2022-04", "2023-03", "2023-04"],
+                           "group": ["White", "Black", "White", "White"], "n": [150, 50, 50, 999]})
+    records = records_from_counts(counts)
+    for month, frame in records.groupby("month", observed=True):
+        store.write_month("kent", str(month), frame, source="test")
+    table = stop_search_table("kent", "2022/23", store_root=root)
+    # April 2022 .. March 2023 only: White 150 + 50, Black 50 (April 2023 is the next year)
+    white = row(table, "kent", "White", "all_reports")
+    assert white["stop_searches"] == 200
+    assert_allclose(white["per_1000_stop_searches"], 8 / 200 * 1000)
+    assert_allclose(row(table, "kent", "Black", "all_reports")["per_1000_stop_searches"], 5 / 50 * 1000)
