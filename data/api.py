@@ -14,6 +14,7 @@ from datetime import UTC
 from urllib.parse import urlencode, urljoin
 
 import requests
+import urllib3
 
 from data.errors import BadResponse, RateLimited, SourceUnavailable
 from data.months import normalise_month
@@ -235,14 +236,25 @@ class PoliceApiClient:
             raise _Retry(f"truncated or invalid JSON ({len(body)} bytes: {exc})") from exc
 
     def _read(self, response: requests.Response, *, started: float) -> bytes:
-        """The whole body, or Timeout if it does not arrive within `timeout` of sending the request
-        (requests' own timeout is per socket read, so a trickling reply would never time out)."""
+        """The whole body, or Timeout if it has not arrived `timeout` seconds after sending the request.
+
+        requests' own timeout applies to each socket read, and its iter_content waits for whole chunks, so
+        a reply trickling in a few bytes at a time would never time out; read1 returns what each read gets.
+        """
+        raw = response.raw
         chunks = []
-        for chunk in response.iter_content(chunk_size=1 << 16):
+        while True:
+            try:
+                chunk = raw.read1(1 << 16, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError as exc:
+                raise requests.Timeout(f"Read timed out ({exc})") from exc
+            except (urllib3.exceptions.HTTPError, OSError) as exc:  # IncompleteRead, reset, bad gzip...
+                raise requests.ConnectionError(exc) from exc
+            if not chunk:
+                return b"".join(chunks)
             chunks.append(chunk)
             if time.monotonic() - started > self.timeout:
                 raise requests.Timeout(f"Read timed out: the body took over {self.timeout:g} s")
-        return b"".join(chunks)
 
     def _session(self) -> requests.Session:
         if self._shared_session is not None:

@@ -50,8 +50,8 @@ class RateLimiter:
                 self._refill(now)
                 if now < self._paused_until:
                     delay = self._paused_until - now
-                elif self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                elif self._tokens >= 1.0 - 1e-9:  # tolerance: float rounding must not spin for ever
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     self.waited += waited
                     return waited
                 else:

@@ -18,6 +18,7 @@ can run it: `python -m tests.police_api_server --port 0 --data DIR` prints its U
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -191,7 +192,7 @@ class FakePoliceApi:
     def __init__(self, *, data_dir: Path | str | None = None, forces: list[dict] | None = None,
                  availability: list[dict] | None = None, stops: Mapping[tuple[str, str], object] | None = None,
                  synthetic: bool = True, rate_limit: bool | tuple[float, int] = False,
-                 rate_limit_retry_after: str | None = None, latency: float = 0.0,
+                 rate_limit_retry_after: str | None = None, latency: float = 0.0, gzip: bool = False,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         if data_dir is None and SHARED_API_DIR.is_dir():
             data_dir = SHARED_API_DIR
@@ -201,6 +202,7 @@ class FakePoliceApi:
                                   else self._load("crimes-street-dates.json", synthetic_availability))
         self.synthetic = synthetic
         self.latency = latency
+        self.gzip = gzip  # gzip good replies when the client accepts it (the real API sits behind a CDN)
         self.host, self.port = host, port
         if rate_limit is True:
             rate_limit = (15.0, 30)
@@ -449,6 +451,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None) -> None:
         self.send_response(status)
+        if self.api.gzip and status == 200 and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
