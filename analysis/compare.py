@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.intervals import log_ratio_se
-from analysis.rates import POOLED, disparity_from_rates, rates, reference_columns
+from analysis.rates import POOLED, Counts, count, disparity_from_rates, rates_from_counts, reference_columns
 from analysis.selection import Selection
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -84,14 +84,23 @@ def compare(records: pd.DataFrame, selection: Selection, *, overdispersion: str 
     overdispersion (what `funnel_curve` needs)."""
     if overdispersion not in METHODS:
         raise ValueError(f"overdispersion must be one of {', '.join(METHODS)}, not {overdispersion!r}")
+    return compare_from_counts(count(records, selection), reference=selection.reference,
+                               months=selection.n_months, overdispersion=overdispersion)
+
+
+def compare_from_counts(counts: Counts, *, reference: str, months: int, overdispersion: str = "additive"
+                        ) -> pd.DataFrame:
+    """The comparison table from `count(...)`."""
+    if overdispersion not in METHODS:
+        raise ValueError(f"overdispersion must be one of {', '.join(METHODS)}, not {overdispersion!r}")
     # the target never includes BTP searches (no residents): compare like with like
-    selection = dataclasses.replace(selection, include_btp=False)
-    rate_table = rates(records, selection, pooled=True)
-    table = disparity_from_rates(rate_table, reference=selection.reference, months=selection.n_months)
+    counts = dataclasses.replace(counts, pooled_numerator_extra=())
+    rate_table = rates_from_counts(counts, months=months, pooled=True)
+    table = disparity_from_rates(rate_table, reference=reference, months=months)
     residents = rate_table.set_index(["force", "group"])["population"].astype("Float64")
     table["_n1"] = residents.reindex(pd.MultiIndex.from_frame(table[["force", "group"]])).to_numpy(
         float, na_value=np.nan)
-    ref = reference_columns(rate_table, selection.reference, tuple(dict.fromkeys(rate_table["group"])))
+    ref = reference_columns(rate_table, reference, tuple(dict.fromkeys(rate_table["group"])))
     table["_n2"] = ref["reference_population"].astype("Float64").reindex(table["force"]).to_numpy(
         float, na_value=np.nan)
     pooled = table.loc[table["force"].eq(POOLED)].set_index("group")["ratio"]

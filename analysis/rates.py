@@ -31,11 +31,17 @@ OFFICER_CAVEAT = ("officer-defined ethnicity divided by self-identified Census p
 NOT_STATED_REASON = "ethnicity not stated: counted, but has no population"
 
 
-def searches_of_persons(records: pd.DataFrame) -> pd.DataFrame:
-    """Records that are searches of a person: vehicle-only searches (type or involved_person) left out."""
+def person_mask(records: pd.DataFrame) -> np.ndarray:
+    """True for searches of a person: vehicle-only searches (type, or involved_person False) are left out.
+    A record with neither field known is kept (it has a person's ethnicity)."""
     vehicle_only = records["type"].eq("Vehicle search").fillna(False).to_numpy(bool)
     no_person = records["involved_person"].eq(False).fillna(False).to_numpy(bool)
-    return records.loc[~(vehicle_only | no_person)]
+    return ~(vehicle_only | no_person)
+
+
+def searches_of_persons(records: pd.DataFrame) -> pd.DataFrame:
+    """Records that are searches of a person (see `person_mask`)."""
+    return records.loc[person_mask(records)]
 
 
 def group_setup(selection: Selection) -> tuple[str, tuple[str, ...], str]:
@@ -49,7 +55,8 @@ def group_setup(selection: Selection) -> tuple[str, tuple[str, ...], str]:
 def codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np.ndarray:
     """Positions of values in `categories` (-1 when absent), int64; fast for categorical columns."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.set_categories(list(categories)).cat.codes.to_numpy().astype("int64")
+        lookup = np.append(pd.Index(list(categories)).get_indexer(values.cat.categories), -1)
+        return lookup[values.cat.codes.to_numpy()].astype("int64")  # code -1 (missing) takes the appended -1
     return pd.Index(list(categories)).get_indexer(values.to_numpy(object)).astype("int64")
 
 
@@ -84,28 +91,33 @@ class Counts:
     pooled_members: tuple[str, ...]  # forces whose residents (and searches) make the pooled row
     pooled_numerator_extra: tuple[str, ...]  # forces that add searches only (BTP when include_btp)
     caveat: str                 # applies to every rate (officer-defined ethnicity)
+    present: np.ndarray | None = None  # (F, M) bool: the force has any record that month (with by_month)
 
 
 def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False) -> Counts:
     """Count searches of persons by force and group (vectorised; every force and group present)."""
     column, groups, level = group_setup(selection)
     forces, months = tuple(selection.forces), tuple(selection.months)
-    persons_frame = searches_of_persons(records)
-    f = codes(persons_frame["force"], forces)
-    g = codes(persons_frame[column], groups)
+    person = person_mask(records)
+    all_f = codes(records["force"], forces)
+    f = all_f[person]
+    g = codes(records[column], groups)[person]
     n_f, n_g = len(forces), len(groups)
     known_force = f >= 0
     ok = known_force & (g >= 0)
     searches = np.bincount(f[ok] * n_g + g[ok], minlength=n_f * n_g).reshape(n_f, n_g)
-    monthly = None
+    monthly = present = None
     if by_month:
-        m = codes(persons_frame["month"], months)
+        all_m = codes(records["month"], months)
+        both = (all_f >= 0) & (all_m >= 0)
+        present = np.bincount(all_f[both] * len(months) + all_m[both],
+                              minlength=n_f * len(months)).reshape(n_f, len(months)) > 0
+        m = all_m[person]
         okm = ok & (m >= 0)
         monthly = np.bincount((f[okm] * len(months) + m[okm]) * n_g + g[okm],
                               minlength=n_f * len(months) * n_g).reshape(n_f, len(months), n_g)
     unrecognised = np.bincount(f[known_force & (g < 0)], minlength=n_f)
     persons = np.bincount(f[known_force], minlength=n_f)
-    all_f = codes(records["force"], forces)
     any_records = np.bincount(all_f[all_f >= 0], minlength=n_f) > 0
 
     wide, areas = _reference(level)
@@ -125,7 +137,7 @@ def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False
     extra = tuple(f for f in forces if not areas.get(f, ("", False, 0))[1]) if selection.include_btp else ()
     caveat = OFFICER_CAVEAT if selection.ethnicity == "officer" else ""
     return Counts(forces, groups, months, searches, monthly, unrecognised, persons, population,
-                  tuple(reasons), any_records, members, extra, caveat)
+                  tuple(reasons), any_records, members, extra, caveat, present)
 
 
 def _join(*parts: str) -> str:
@@ -223,7 +235,11 @@ def not_stated_summary(records: pd.DataFrame, selection: Selection, *, pooled: b
     """Per force: searches of persons, how many have ethnicity 'Not stated' (and the share), and how many
     carry a label no table knows ('unrecognised', kept apart, never dropped). Columns: force,
     searches_of_persons, not_stated, share, unrecognised, forces."""
-    counts = count(records, selection)
+    return not_stated_from_counts(count(records, selection), pooled=pooled)
+
+
+def not_stated_from_counts(counts: Counts, *, pooled: bool | None = None) -> pd.DataFrame:
+    """The 'Not stated' summary from `count(...)`."""
     persons = counts.persons
     not_stated = counts.searches[:, -1]
     rows = pd.DataFrame({"force": list(counts.forces), "searches_of_persons": persons, "not_stated": not_stated,

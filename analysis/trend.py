@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import intervals
-from analysis.rates import POOLED, Counts, codes, count, pool, with_pooled
+from analysis.rates import POOLED, Counts, count, pool, with_pooled
 from analysis.selection import Selection
 from data import vocab
 
@@ -17,18 +17,15 @@ TREND_COLUMNS = ["force", "month", "group", "searches", "rolling_searches", "rol
                  "rolling_ratio_ci_high", "forces"]
 
 
-def _available(counts: Counts, records: pd.DataFrame,
-               months_available: Mapping[str, Iterable[str]] | None) -> np.ndarray:
+def _available(counts: Counts, months_available: Mapping[str, Iterable[str]] | None) -> np.ndarray:
     """(F, M) bool: months for which a force has data. Given by the caller (e.g. from the store manifest),
     or else inferred: a month in which the force has no record at all in `records` counts as missing."""
     if months_available is not None:
         return np.array([[m in set(months_available.get(f, ())) for m in counts.months] for f in counts.forces],
                         dtype=bool).reshape(len(counts.forces), len(counts.months))
-    f = codes(records["force"], counts.forces)
-    m = codes(records["month"], counts.months)
-    ok = (f >= 0) & (m >= 0)
-    n_m = len(counts.months)
-    return np.bincount(f[ok] * n_m + m[ok], minlength=len(counts.forces) * n_m).reshape(-1, n_m) > 0
+    if counts.present is None:
+        raise ValueError("trend needs counts made with count(..., by_month=True)")
+    return counts.present
 
 
 def _rolling(values: np.ndarray, axis: int) -> np.ndarray:
@@ -67,8 +64,14 @@ def trend(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = 
     force is treated as not published, so the windows holding it get no rolling value.
     """
     counts = count(records, selection, by_month=True)
+    return trend_from_counts(counts, reference=selection.reference, pooled=pooled, months_available=months_available)
+
+
+def trend_from_counts(counts: Counts, *, reference: str, pooled: bool | None = None,
+                      months_available: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
+    """The trend table from `count(..., by_month=True)`."""
     monthly = counts.monthly                                         # (F, M, G)
-    available = _available(counts, records, months_available)        # (F, M)
+    available = _available(counts, months_available)                 # (F, M)
     full = _rolling(available.astype("int64"), axis=1) == WINDOW    # (F, M): window complete
     population = np.array(counts.population, dtype=float)           # (F, G)
     meaningful = np.array([r == "" for r in counts.force_reason])
@@ -100,7 +103,7 @@ def trend(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = 
         rate = rolling / pop * 1000
         ci_low = np.where(np.isnan(rolling), np.nan, low / pop * 1000)
         ci_high = np.where(np.isnan(rolling), np.nan, high / pop * 1000)
-    ref = _reference_members(counts.groups, selection.reference)
+    ref = _reference_members(counts.groups, reference)
     ref_searches = rolling[:, :, ref].sum(axis=2, keepdims=True)
     ref_pop = pop[:, :, ref].sum(axis=2, keepdims=True)
     ratio, (r_low, r_high) = intervals.katz(rolling, pop, np.broadcast_to(ref_searches, rolling.shape),

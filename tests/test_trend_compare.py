@@ -199,3 +199,17 @@ def test_compare_on_empty_records_does_not_raise() -> None:
                            sel), sel)
     assert table["ratio"].isna().all() and table["flag"].str.startswith("not compared").all()
     assert funnel_curve(table).empty
+
+
+def test_core_tables_equal_the_separate_functions(comparison) -> None:
+    # oracle: each table function called on its own
+    from analysis.core import core_tables
+    from analysis.rates import disparity, not_stated_summary, rates
+
+    records, sel = comparison
+    both = core_tables(records, sel)
+    pd.testing.assert_frame_equal(both.rates, rates(records, sel))
+    pd.testing.assert_frame_equal(both.not_stated, not_stated_summary(records, sel))
+    pd.testing.assert_frame_equal(both.disparity, disparity(records, sel))
+    pd.testing.assert_frame_equal(both.trend, trend(records, sel))
+    pd.testing.assert_frame_equal(both.compare, compare(records, sel))
