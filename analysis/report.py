@@ -408,6 +408,7 @@ def _quality(chosen: pd.DataFrame, manifest: pd.DataFrame | None, selection: Sel
 # HTML
 
 _CSS = """
+*{box-sizing:border-box} .tablewrap{overflow-x:auto}
 body{font-family:'Liberation Sans','DejaVu Sans',Arial,sans-serif;color:#1a1a1a;max-width:1240px;margin:0 auto;
 padding:24px;line-height:1.45}
 h1{font-size:26px;margin:0 0 6px} h2{font-size:20px;margin:28px 0 6px;border-bottom:1px solid #ccc}
@@ -462,7 +463,8 @@ def table_html(table: pd.DataFrame, *, max_rows: int = 60, more: str = "the CSV"
             cells.append(f"<td class='t'>{_e(text)}</td>" if is_text else f"<td>{_e(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     tail = f"<p class='source'>{len(table) - max_rows:,} more rows in {_e(more)}.</p>" if len(table) > max_rows else ""
-    return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
+    return (f"<div class='tablewrap'><table class='data'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+            f"</tbody></table></div>{tail}")
 
 
 def _csv_link(name: str, data: bytes) -> str:
