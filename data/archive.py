@@ -105,8 +105,9 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, where: str,
     return b"".join(chunks)
 
 
-def _store_csv(store: Store, payload: bytes, *, force: str, month: str, source: str) -> MonthResult:
-    records = normalise.from_csv(payload, force=force, month=month, where=source)
+def _store_csv(store: Store, payload: bytes, *, force: str, month: str, source: str,
+               where: str | None = None) -> MonthResult:
+    records = normalise.from_csv(payload, force=force, month=month, where=where or source)
     entry = store.write_month(force, month, records, source=source)
     log.info("imported %s %s: %d records from %s", force, month, entry.records, source)
     return MonthResult(force=force, month=month, status=entry.status, records=entry.records, source=source)
@@ -165,7 +166,8 @@ def import_csv(store: Store, path: Path, *, summary: ImportSummary) -> None:
                           hint="Keep the names data.police.uk gives its files: force and month come from them.",
                           file=str(path))
         force, month = key
-        summary.imported.append(_store_csv(store, path.read_bytes(), force=force, month=month, source=path.name))
+        summary.imported.append(_store_csv(store, path.read_bytes(), force=force, month=month, source=path.name,
+                                           where=str(path)))
     except StopSearchDataError as exc:
         summary.problems.append(Problem(str(path), str(exc)))
     except OSError as exc:
