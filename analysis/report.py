@@ -302,6 +302,10 @@ def build_report(records: pd.DataFrame, manifest: pd.DataFrame | None, selection
     title = title or f"Stop and search by ethnicity: {scope}, {selection.start} to {selection.end}"
     base = export_context(selection, title=title, manifest=manifest, demo=demo, view_url=view_url)
     sections, missing = [], []
+    # months each force published (manifest 'ok'/'empty'): the trend tells an empty month from a missing one
+    available = None if manifest is None or not len(manifest) else {
+        str(f): sorted(g["month"].astype(str)) for f, g in manifest.loc[manifest["status"].isin(["ok", "empty"])]
+        .groupby("force")}
     tables: dict[str, pd.DataFrame] = {}
     for spec in SECTIONS:
         if spec.multi_force_only and len(selection.forces) < 2:
@@ -311,7 +315,7 @@ def build_report(records: pd.DataFrame, manifest: pd.DataFrame | None, selection
             log.warning("report section %r skipped: %s is not available", spec.key, spec.table)
             continue
         try:
-            table = _call(fn, chosen, selection, manifest=manifest)
+            table = _call(fn, chosen, selection, manifest=manifest, months_available=available)
         except (ValueError, KeyError, StopSearchDataError) as error:
             missing.append(f"{spec.title}: {error}")
             continue
