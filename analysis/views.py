@@ -446,3 +446,11 @@ def quality_display(quality: pd.DataFrame) -> pd.DataFrame:
         out[column] = out[column].map(fmt_share)
     keep = [c for c in QUALITY_LABELS if c in out.columns]
     return out.loc[:, keep].rename(columns=QUALITY_LABELS)
+
+
+def months_available(manifest: pd.DataFrame | None) -> dict[str, list[str]]:
+    """force -> months the source published (ok or empty), for the trend's rolling windows."""
+    if manifest is None or not len(manifest):
+        return {}
+    rows = manifest.loc[manifest["status"].isin(["ok", "empty"])]
+    return {str(f): sorted(g["month"].astype(str)) for f, g in rows.groupby("force", sort=False)}

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analysis import views
 from analysis.compare import compare
 from analysis.mix import mix
 from analysis.outcomes import analyse_outcomes
@@ -28,7 +29,6 @@ from data.use_of_force.store import UseOfForceStore
 KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
     "rates": rates,
     "not_stated": not_stated_summary,
-    "trend": trend,
     "compare": compare,
     "outcomes": analyse_outcomes,
     "thorough": thorough,
@@ -87,6 +87,16 @@ def use_of_force(forces: tuple[str, ...] | str, year: str, *, reference: str) ->
     except OSError:
         signature = "none"
     return _use_of_force(forces, year, reference, str(store.root), signature)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _trend(dataset_key: str, selection: Selection, _records: pd.DataFrame, _manifest: pd.DataFrame) -> pd.DataFrame:
+    return trend(select(_records, selection), selection, months_available=views.months_available(_manifest))
+
+
+def trend_table(dataset: Dataset, selection: Selection) -> pd.DataFrame:
+    """analysis.trend.trend for the selection; the manifest tells a month with no searches from a gap."""
+    return _trend(dataset.key, selection, dataset.records, dataset.manifest)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -31,7 +31,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
     charts.ratios(disparity, dataset=dataset, selection=selection, key="disparity_ratios")
 
     st.subheader("Trend: rolling 12 months")
-    trend = tables.table("trend", dataset, selection)
+    trend = tables.trend_table(dataset, selection)
     if selection.n_months < 12:
         components.note(f"The selection covers {selection.n_months} months: a rolling 12-month rate needs at "
                         "least 12. Widen the period in the sidebar to see the trend; monthly searches are "

@@ -1,0 +1,156 @@
+"""The dashboard in a real browser: `streamlit run` on a free port, driven by Playwright and Debian Chromium.
+
+The app loads on the demo data (empty store), a filter change updates a chart, a copied URL restores the
+same view, and a screenshot of every page is saved to artifacts/screenshots/ (gitignored).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = PROJECT / "artifacts" / "screenshots"
+PAGES = ("overview", "disparity", "outcomes", "use-of-force", "compare", "map", "quality", "methods", "get-data")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run dashboard.py` on a free port with an empty store; yields its base URL."""
+    store = tmp_path_factory.mktemp("empty-store")
+    port = _free_port()
+    env = {**os.environ, "STOPSEARCH_DATA_DIR": str(store), "STOPSEARCH_API_URL": "http://127.0.0.1:9/api/"}
+    log = (tmp_path_factory.mktemp("server-log") / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start (see {log.name})")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def _settle(page: object, timeout: float = 90_000) -> None:
+    """Wait until the script run that the last action started has finished and the page is drawn."""
+    page.wait_for_timeout(400)                                   # let the rerun start
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_timeout(300)                                   # let the last deltas draw
+
+
+def _metric_values(page: object) -> list[str]:
+    return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+
+
+def _plotly_data(page: object) -> list[str]:
+    """The data of every Plotly chart on the page, as JSON strings (what the browser actually draws)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .map(el => JSON.stringify((el.data || []).map(t => [t.name, t.x, t.y])))""")
+
+
+def _open(browser: object, url: str) -> object:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    _wait_for_page(page)
+    return page
+
+
+def _wait_for_page(page: object) -> None:
+    """A freshly loaded page: its title drawn, then no script run going on."""
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=90_000)
+    _settle(page)
+
+
+def test_loads_filters_restores_from_the_url_and_screenshots_every_page(server: str, browser: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = _open(browser, server)
+    assert "Synthetic demo data" in page.inner_text("body")
+    assert page.locator("h1").first.inner_text().startswith("Overview")
+    assert "Traceback" not in page.inner_text("body")
+    before_metrics, before_charts = _metric_values(page), _plotly_data(page)
+    assert before_metrics, "the overview shows its headline numbers"
+
+    # a filter change: narrow to one force through the sidebar multiselect
+    forces = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+    forces.click()
+    page.keyboard.type("Kent")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    _settle(page)
+    after_metrics, after_charts = _metric_values(page), _plotly_data(page)
+    assert after_metrics != before_metrics
+    if before_charts:
+        assert after_charts != before_charts, "a chart follows the filter"
+    assert "forces=kent" in page.url
+
+    # the copied URL restores the same view in a fresh tab (a new session)
+    copied = page.url
+    other = _open(browser, copied)
+    assert _metric_values(other) == after_metrics
+    assert _plotly_data(other) == after_charts
+    assert "Kent" in other.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.inner_text()
+    other.close()
+
+    # every page, with the same selection, screenshotted
+    query = copied.split("?", 1)[1] if "?" in copied else ""
+    for slug in PAGES:
+        params = "&".join(p for p in query.split("&") if not p.startswith("page="))
+        path = "" if slug == PAGES[0] else slug            # the first page is the app's root URL
+        page.goto(f"{server}/{path}?{params}&page={slug}")
+        _wait_for_page(page)
+        body = page.inner_text("body")
+        assert "Traceback" not in body and "Something went wrong" not in body, slug
+        assert "Synthetic demo data" in body, slug
+        page.screenshot(path=str(SHOTS / f"{slug}.png"), full_page=True)
+    page.close()
+    assert json.dumps(after_metrics)
