@@ -7,7 +7,8 @@ scale each force has y = log(ratio) with the Katz standard error s = sqrt(1/a - 
 the pooled ratio theta0 (summed searches over summed residents of every selected force area with
 residents; BTP never joins it). z = (y - log theta0) / s. Over-dispersion is estimated from
 winsorised z-scores (each tail's most extreme 10% pulled in to the 10th/90th percentile):
-phi = mean(z_w^2). Default `overdispersion='additive'` (random effects): tau^2 =
+phi = mean(z_w^2) (percentiles by linear interpolation, R's type 7, as the NHS-R FunnelPlotR package).
+Default `overdispersion='additive'` (random effects): tau^2 =
 max(0, (I phi - (I - 1)) / (sum w - sum w^2 / sum w)), w = 1/s^2, limits log theta0 +- z_p sqrt(s^2 + tau^2)
 and z = (y - log theta0) / sqrt(s^2 + tau^2). This suits forces with large counts, where multiplicative
 limits still shrink to nothing. 'multiplicative': limits +- z_p sqrt(phi) s when phi > 1, z / sqrt(phi).
@@ -41,7 +42,8 @@ def dispersion(z: np.ndarray, se: np.ndarray, *, method: str = "additive") -> tu
     """(phi, tau2) from the unadjusted z-scores and standard errors of the forces on the funnel.
 
     phi: mean of squared winsorised z (Spiegelhalter 2005); tau2: the additive (DerSimonian-Laird style)
-    between-force variance on the log scale. Each returned only for its method (phi = 1 / tau2 = 0 otherwise).
+    between-force variance on the log scale. 'multiplicative' gives (max(phi, 1), 0); 'additive' gives
+    (phi, tau2) and only tau2 enters the limits; 'none' or too few forces give (1, 0).
     """
     keep = np.isfinite(z) & np.isfinite(se) & (se > 0)
     z, se = z[keep], se[keep]
@@ -51,17 +53,28 @@ def dispersion(z: np.ndarray, se: np.ndarray, *, method: str = "additive") -> tu
     low, high = np.quantile(z, [WINSOR, 1 - WINSOR])
     phi = float(np.mean(np.clip(z, low, high) ** 2))
     if method == "multiplicative":
-        return max(phi, 1.0), 0.0
+        return max(phi, 1.0), 0.0  # only ever widens the limits
     w = 1 / se**2
     tau2 = max(0.0, (n * phi - (n - 1)) / (w.sum() - (w**2).sum() / w.sum()))
     return phi, float(tau2)
 
 
-def limits(pooled_ratio: float, se: np.ndarray, *, phi: float, tau2: float, z: float) -> tuple[np.ndarray, np.ndarray]:
+def spread(se: np.ndarray, *, phi: float, tau2: float, method: str) -> np.ndarray:
+    """The log-scale standard deviation of a force's ratio around the target under the method:
+    multiplicative sqrt(phi) s; additive sqrt(s^2 + tau^2); none s."""
+    if method == "multiplicative":
+        return np.sqrt(phi) * se
+    if method == "additive":
+        return np.sqrt(se**2 + tau2)
+    return np.asarray(se, dtype=float)
+
+
+def limits(pooled_ratio: float, se: np.ndarray, *, phi: float, tau2: float, z: float,
+           method: str = "additive") -> tuple[np.ndarray, np.ndarray]:
     """Control limits on the ratio scale at standard errors `se` (log-scale), with the adjustment given."""
-    spread = np.sqrt(phi) * se if tau2 == 0 else np.sqrt(se**2 + tau2)
+    width = spread(se, phi=phi, tau2=tau2, method=method)
     centre = np.log(pooled_ratio) if pooled_ratio > 0 else np.nan
-    return np.exp(centre - z * spread), np.exp(centre + z * spread)
+    return np.exp(centre - z * width), np.exp(centre + z * width)
 
 
 def _flag(y: float, l95: float, h95: float, l998: float, h998: float) -> str:
@@ -125,11 +138,10 @@ def _compare_group(rows: pd.DataFrame, pooled_ratio: float, method: str) -> pd.D
         y = np.where(on_funnel, np.log(np.where(ratio > 0, ratio, np.nan)), np.nan)
         z_raw = (y - target) / se
     phi, tau2 = dispersion(z_raw[on_funnel], se[on_funnel], method=method) if np.isfinite(target) else (1.0, 0.0)
-    spread = np.sqrt(phi) * se if tau2 == 0 else np.sqrt(se**2 + tau2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = (y - target) / spread
-    l95, h95 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z95)
-    l998, h998 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z998)
+        z = (y - target) / spread(se, phi=phi, tau2=tau2, method=method)
+    l95, h95 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z95, method=method)
+    l998, h998 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z998, method=method)
     p = np.where(np.isfinite(z), 2 * stats.norm.sf(np.abs(z)), np.nan)
     q = np.full(len(p), np.nan)
     finite = np.isfinite(p)
@@ -172,8 +184,9 @@ def funnel_curve(table: pd.DataFrame, *, points: int = 200) -> pd.DataFrame:
         grid = np.geomspace(precision.min() * 0.5, precision.max() * 1.5, points)
         se = 1 / grid
         phi, tau2 = float(rows["phi"].iloc[0]), float(rows["tau2"].iloc[0])
-        l95, h95 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z95)
-        l998, h998 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z998)
+        method = str(rows["overdispersion"].iloc[0])
+        l95, h95 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z95, method=method)
+        l998, h998 = limits(pooled_ratio, se, phi=phi, tau2=tau2, z=Z998, method=method)
         frames.append(pd.DataFrame({"group": group, "precision": grid, "se": se, "pooled_ratio": pooled_ratio,
                                     "limit95_low": l95, "limit95_high": h95,
                                     "limit998_low": l998, "limit998_high": h998}))

@@ -213,3 +213,19 @@ def test_core_tables_equal_the_separate_functions(comparison) -> None:
     pd.testing.assert_frame_equal(both.disparity, disparity(records, sel))
     pd.testing.assert_frame_equal(both.trend, trend(records, sel))
     pd.testing.assert_frame_equal(both.compare, compare(records, sel))
+
+
+def test_additive_without_excess_dispersion_gives_plain_limits() -> None:
+    # searches proportional to residents: every force sits on the target, phi < 1, tau2 = 0, so the
+    # additive limits must be the plain ones theta0 exp(+-z se) (not narrowed by sqrt(phi))
+    forces = COMPARE_FORCES[:8]
+    rows = [(f, "2023-01", g, int(POP[f, g] * rate)) for f in forces for g, rate in (("Black", 0.02), ("White", 0.005))]
+    sel = Selection.build(forces, "2023-01", "2023-12")
+    table = compare(select(records_from_counts(pd.DataFrame(rows, columns=["force", "month", "group", "n"])), sel),
+                    sel)
+    black = table.loc[table["group"].eq("Black")]
+    assert black["phi"].iloc[0] < 1 and black["tau2"].iloc[0] == 0
+    assert_allclose(black["limit95_high"], black["pooled_ratio"] * np.exp(stats.norm.ppf(0.975) * black["se"]))
+    assert_allclose(black["z"], black["z_unadjusted"])
+    curve = funnel_curve(table).query("group == 'Black'")
+    assert_allclose(curve["limit998_low"], curve["pooled_ratio"] * np.exp(-stats.norm.ppf(0.999) * curve["se"]))
