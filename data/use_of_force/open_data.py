@@ -8,10 +8,12 @@ column that is neither known nor ignorable stops the import with its name.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 from data.errors import BadFile
 from data.use_of_force import vocab
@@ -76,13 +78,6 @@ def looks_like_open_data(header: list[str]) -> bool:
     keys = {str(h).strip().lower() for h in header}
     return bool(keys & {"police_force", "force_name"}) and bool(
         keys & {"person_perceived_ethnicity", "person_ethnicity"})
-
-
-def _header_row(frame: pd.DataFrame) -> int | None:
-    for i in range(min(len(frame), 10)):
-        if looks_like_open_data([str(v) for v in frame.iloc[i].tolist()]):
-            return i
-    return None
 
 
 def parse_sheet(frame: pd.DataFrame, *, sheet: str, path: object) -> pd.DataFrame:
@@ -150,27 +145,51 @@ def parse_sheet(frame: pd.DataFrame, *, sheet: str, path: object) -> pd.DataFram
     return finish(out)
 
 
-def read_open_data(path: Path | str) -> pd.DataFrame:
-    """Every year sheet of an open data workbook (or one CSV) -> tidy reports (reports.REPORT_COLUMNS)."""
-    path = Path(path)
+CHUNK_ROWS = 50_000  # rows parsed at a time: a 750k x 100 sheet never sits in memory as Python objects
+
+
+def _sheet_chunks(path: Path) -> Iterator[tuple[str, list[str], list[list[object]]]]:
+    """(sheet, header, rows) chunks of every data sheet; sheets without the open data header are skipped."""
     if path.suffix.lower() == ".csv":
-        sheets = {path.stem: pd.read_csv(path, dtype=str, keep_default_na=False, header=None)}
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=None)
+        rows_iter: Iterator[list[object]] = iter(frame.to_numpy().tolist())
+        sheets: Iterator[tuple[str, Iterator[list[object]]]] = iter([(path.stem, rows_iter)])
     else:
         try:
-            sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine", dtype=object,
-                                   keep_default_na=False)
+            workbook = CalamineWorkbook.from_path(str(path))
         except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file to the user
             raise BadFile(f"Cannot read the workbook {path}: {exc}.",
                           hint="Check it is the open data table (.xlsx) downloaded from GOV.UK.",
                           file=str(path)) from exc
-    parts = []
-    for sheet, raw in sheets.items():
-        head = _header_row(raw)
-        if head is None:
-            log.info("%s: sheet %r is not a data sheet (no police_force/person_ethnicity header)", path, sheet)
+        sheets = ((name, iter(workbook.get_sheet_by_name(name).iter_rows())) for name in workbook.sheet_names)
+    for name, rows in sheets:
+        header: list[str] | None = None
+        for _ in range(10):
+            first = next(rows, None)
+            if first is None:
+                break
+            if looks_like_open_data([str(v) for v in first]):
+                header = [str(v) for v in first]
+                break
+        if header is None:
+            log.info("%s: sheet %r is not a data sheet (no police_force/person_ethnicity header)", path, name)
             continue
-        body = raw.iloc[head + 1:]
-        body.columns = [str(c) for c in raw.iloc[head].tolist()]
+        chunk: list[list[object]] = []
+        for values in rows:
+            chunk.append(list(values))
+            if len(chunk) >= CHUNK_ROWS:
+                yield name, header, chunk
+                chunk = []
+        yield name, header, chunk
+
+
+def read_open_data(path: Path | str) -> pd.DataFrame:
+    """Every year sheet of an open data workbook (or one CSV) -> tidy reports (reports.REPORT_COLUMNS)."""
+    path = Path(path)
+    parts = []
+    for sheet, header, rows in _sheet_chunks(path):
+        width = len(header)
+        body = pd.DataFrame([(r + [""] * (width - len(r)))[:width] for r in rows], columns=header, dtype=object)
         parts.append(parse_sheet(body, sheet=str(sheet), path=path))
     if not parts:
         raise BadFile(f"{path} has no sheet with the open data columns (police_force, person_perceived_ethnicity).",
