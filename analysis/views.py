@@ -454,3 +454,26 @@ def months_available(manifest: pd.DataFrame | None) -> dict[str, list[str]]:
         return {}
     rows = manifest.loc[manifest["status"].isin(["ok", "empty"])]
     return {str(f): sorted(g["month"].astype(str)) for f, g in rows.groupby("force", sort=False)}
+
+
+def coverage_gaps(cells: pd.DataFrame) -> pd.DataFrame:
+    """The force-months of a coverage grid that hold no data: Force, Month, Status, Reason."""
+    gaps = cells.loc[~cells["status"].isin(["ok", "empty"])]
+    return pd.DataFrame({
+        "Force": gaps["force"].map(reference_data.force_name).to_numpy(),
+        "Month": gaps["month"].to_numpy(),
+        "Status": gaps["status"].map(STATUS_LABELS).to_numpy(),
+        "Reason": gaps["reason"].to_numpy(),
+    })
+
+
+def store_summary(manifest: pd.DataFrame) -> str:
+    """'1,234 force-months stored (1,200 ok, 20 empty, 10 not published, 4 failed), 2023-01 to 2025-06.'"""
+    if manifest is None or not len(manifest):
+        return "The store is empty."
+    counts = manifest["status"].value_counts()
+    parts = ", ".join(f"{int(counts[s]):,} {STATUS_LABELS[s]}" for s in STATUS_ORDER if s in counts)
+    months = manifest["month"].astype(str)
+    records = int(pd.to_numeric(manifest["records"], errors="coerce").fillna(0).sum())
+    return (f"{len(manifest):,} force-months recorded ({parts}), {months.min()} to {months.max()}, "
+            f"{records:,} records.")

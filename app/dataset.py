@@ -40,8 +40,9 @@ class Dataset:
     @property
     def description(self) -> str:
         if self.demo:
-            return (f"{demo.DEMO_LABEL}: {len(self.records):,} generated records, {len(self.forces)} forces, "
-                    f"{self.months[0]} to {self.months[-1]}. Not police records: fetch real data on Get data.")
+            return (f"{len(self.records):,} generated records, {len(self.forces)} forces, {self.months[0]} to "
+                    f"{self.months[-1]}. Not police records: do not publish them as findings. Fetch real data "
+                    "on Get data.")
         span = f"{self.months[0]} to {self.months[-1]}" if self.months else "no months"
         return (f"Local store ({self.root}): {len(self.records):,} records from data.police.uk, "
                 f"{len(self.forces)} forces, {span}.")

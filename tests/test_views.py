@@ -129,3 +129,44 @@ def test_recent_months_and_spans() -> None:
     assert views.month_span("2024-11", "2025-01") == ["2024-11", "2024-12", "2025-01"]
     with pytest.raises(BadMonthRange):
         views.month_span("2025-02", "2025-01")
+
+
+def test_gaps_and_store_summary_name_what_is_missing() -> None:
+    manifest = pd.DataFrame({"force": ["kent", "kent", "essex"], "month": ["2024-04", "2024-05", "2024-04"],
+                             "status": ["ok", "not_published", "empty"], "records": [10, 0, 0],
+                             "reason": [None, "not listed", None]})
+    gaps = views.coverage_gaps(views.coverage(manifest, ["kent", "essex"], ["2024-04", "2024-05"]))
+    assert gaps.to_dict("records") == [
+        {"Force": "Kent Police", "Month": "2024-05", "Status": "not published", "Reason": "not listed"},
+        {"Force": "Essex Police", "Month": "2024-05", "Status": "not fetched", "Reason": ""}]
+    assert views.store_summary(manifest) == ("3 force-months recorded (1 ok, 1 empty (0 searches), 1 not "
+                                             "published), 2024-04 to 2024-05, 10 records.")
+    assert views.store_summary(pd.DataFrame()) == "The store is empty."
+    assert views.months_available(manifest) == {"kent": ["2024-04"], "essex": ["2024-04"]}
+
+
+def test_plain_tests_say_direction_and_whether_chance_explains_it() -> None:
+    pairwise = pd.DataFrame({
+        "force": ["ALL", "ALL"], "measure": ["outcome", "outcome"], "outcome": ["Arrest", "Arrest"],
+        "group": ["Black", "Asian"], "other": ["White", "White"], "group_count": [100, 50],
+        "group_total": [1000, 400], "other_count": [300, 1500], "other_total": [2000, 12000],
+        "p_holm": [0.0004, 0.8], "reason": ["", ""]})
+    first, second = views.plain_tests(pairwise)
+    assert first.startswith("Searches of Black people were arrested less often than searches of White people")
+    assert "(10.0% of 1,000 vs 15.0% of 2,000)" in first and "larger than chance" in first
+    assert "more often" not in first
+    assert "chance alone could explain" in second and "12.5% of 400 vs 12.5% of 12,000" in second
+
+
+def test_small_shaping_helpers() -> None:
+    h = views.no_location_headline(90, 100)
+    assert h.value == "10.0%" and h.counts == "10 of 100 searches" and h.interval.startswith("95% CI 5.5%")
+    assert views.no_location_headline(0, 0).value == "n/a"
+    assert views.use_of_force_forces(["kent", "essex"], ["kent", "essex"]) == "all"
+    assert views.use_of_force_forces(["kent"], ["kent", "essex"]) == ("kent",)
+    assert views.broad_reference("White British") == "White" and views.broad_reference("Asian") == "Asian"
+    quality = pd.DataFrame({"force": ["kent", "ALL"], "records": [5, 5], "share_no_location": [0.25, float("nan")]})
+    shown = views.quality_display(quality)
+    assert shown.columns.tolist() == ["Force", "Records", "No location"]
+    assert shown["No location"].tolist() == ["25.0%", "n/a"]
+    assert shown["Force"].tolist() == ["Kent Police", "All selected forces"]

@@ -35,7 +35,9 @@ dashboard shows only stored records, never mixed with the demo data.
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Get data")
     st.markdown(EXPLAINER)
-    st.caption(f"Store: `{Store().root}`. API: `{api_url()}`.")
+    store = Store()
+    st.caption(f"Store: `{store.root}`. API: `{api_url()}`.")
+    st.markdown(f"**In the store now:** {views.store_summary(store.manifest())}")
     _last_result()
 
     st.subheader("Fetch from data.police.uk")

@@ -54,3 +54,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
     st.subheader("Data coverage of this selection")
     cells = views.coverage(dataset.manifest, selection.forces, selection.months)
     st.markdown(views.coverage_sentence(views.coverage_summary(cells)))
+    gaps = views.coverage_gaps(cells)
+    if len(gaps):
+        with st.expander(f"Force-months without data ({len(gaps)})"):
+            st.dataframe(gaps, hide_index=True, width="stretch", key="overview_gaps")
