@@ -235,3 +235,14 @@ def test_no_number_is_nan_on_the_overview(fresh: Path) -> None:
     for metric in at.metric:
         assert "nan" not in str(metric.value).lower()
     assert np.isfinite(1.0)
+
+
+def test_choosing_a_force_on_compare_drills_the_whole_app_into_it(fresh: Path) -> None:
+    at = _app(page="compare")
+    _no_problems(at)
+    at.selectbox(key="drill").set_value("west-midlands").run()
+    _no_problems(at)
+    assert at.title[0].value == "Overview"
+    assert at.multiselect(key="forces").value == ["west-midlands"]
+    assert _params(at)["forces"] == ["west-midlands"] and _params(at)["page"] == ["overview"]
+    assert "West Midlands Police" in _texts(at)
