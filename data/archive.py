@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import pandas as pd
+
 from data import normalise
 from data.errors import BadFile, StopSearchDataError
 from data.months import normalise_month
@@ -105,18 +107,96 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, where: str,
     return b"".join(chunks)
 
 
-def _store_csv(store: Store, payload: bytes, *, force: str, month: str, source: str,
-               where: str | None = None) -> MonthResult:
-    records = normalise.from_csv(payload, force=force, month=month, where=where or source)
-    entry = store.write_month(force, month, records, source=source)
-    log.info("imported %s %s: %d records from %s", force, month, entry.records, source)
-    return MonthResult(force=force, month=month, status=entry.status, records=entry.records, source=source)
+@dataclass(frozen=True)
+class _File:
+    """One stop-and-search CSV read into memory, waiting to be normalised and stored."""
+
+    force: str
+    month: str
+    source: str
+    where: str
+    payload: bytes
 
 
-def import_zip(store: Store, path: Path, *, summary: ImportSummary, max_member_bytes: int = MAX_MEMBER_BYTES,
+_HEADER = ",".join(normalise.CSV_COLUMNS).encode()
+
+
+class _Batch:
+    """Normalises files in groups and stores each force-month.
+
+    normalise.from_csv costs ~30 ms of fixed overhead per call, against ~2 us per record: a national
+    month is ~45 files of a few thousand records, so files with the standard header are joined and
+    normalised in one call, then split back by their record counts. Any doubt (an odd header, an
+    error, a count that does not add up) sends the group back through from_csv one file at a time, so
+    results and error messages are exactly those of from_csv."""
+
+    def __init__(self, store: Store, summary: ImportSummary, *, max_files: int = 64, max_bytes: int = 32 << 20) -> None:
+        self.store, self.summary = store, summary
+        self.max_files, self.max_bytes = max_files, max_bytes
+        self.files: list[_File] = []
+        self.size = 0
+
+    def add(self, item: _File) -> None:
+        self.files.append(item)
+        self.size += len(item.payload)
+        if len(self.files) >= self.max_files or self.size >= self.max_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        files, self.files, self.size = self.files, [], 0
+        frames = _normalise_together(files) if len(files) > 1 else None
+        for i, item in enumerate(files):
+            try:
+                records = frames[i] if frames is not None else normalise.from_csv(
+                    item.payload, force=item.force, month=item.month, where=item.where)
+                entry = self.store.write_month(item.force, item.month, records, source=item.source)
+            except StopSearchDataError as exc:
+                self.summary.problems.append(Problem(item.where, str(exc)))
+                continue
+            log.info("imported %s %s: %d records from %s", item.force, item.month, entry.records, item.source)
+            self.summary.imported.append(MonthResult(force=item.force, month=item.month, status=entry.status,
+                                                     records=entry.records, source=item.source))
+
+
+def _body(payload: bytes) -> tuple[bytes, int] | None:
+    """The records of a file with the standard header and how many there are; None for anything unusual."""
+    if payload.startswith(b"\xef\xbb\xbf"):
+        payload = payload[3:]
+    header, newline, body = payload.partition(b"\n")
+    if header.rstrip(b"\r") != _HEADER or b'"' in body:
+        return None
+    if body and not body.endswith((b"\n", b"\r")):
+        body += b"\n"
+    # pyarrow ends a record at \n, \r\n or \r and skips empty lines, as bytes.splitlines does
+    return body, sum(1 for line in body.splitlines() if line)
+
+
+def _normalise_together(files: list[_File]) -> list[pd.DataFrame] | None:
+    parts = [_body(f.payload) for f in files]
+    if any(p is None for p in parts):
+        return None
+    counts = [n for _, n in parts]  # type: ignore[misc]
+    joined = _HEADER + b"\n" + b"".join(body for body, _ in parts)  # type: ignore[misc]
+    try:
+        frame = normalise.from_csv(joined, force=files[0].force, month=files[0].month, where="several files")
+    except StopSearchDataError:
+        return None
+    if len(frame) != sum(counts):
+        return None
+    frames, start = [], 0
+    for item, n in zip(files, counts, strict=True):
+        part = frame.iloc[start:start + n].reset_index(drop=True)
+        part["force"] = pd.Categorical([item.force] * n)
+        part["month"] = pd.Categorical([item.month] * n)
+        frames.append(part)
+        start += n
+    return frames
+
+
+def import_zip(path: Path, *, batch: _Batch, max_member_bytes: int = MAX_MEMBER_BYTES,
                max_ratio: float = MAX_COMPRESSION_RATIO) -> None:
     """Every `*-stop-and-search.csv` member of a data.police.uk zip, read straight from the archive."""
-    path = Path(path)
+    path, summary = Path(path), batch.summary
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -146,9 +226,10 @@ def import_zip(store: Store, path: Path, *, summary: ImportSummary, max_member_b
             force, month = key
             try:
                 payload = _read_member(archive, info, where=where, max_bytes=max_member_bytes, max_ratio=max_ratio)
-                summary.imported.append(_store_csv(store, payload, force=force, month=month, source=where))
             except StopSearchDataError as exc:
                 summary.problems.append(Problem(where, str(exc)))
+                continue
+            batch.add(_File(force=force, month=month, source=where, where=where, payload=payload))
     summary.skipped_members += skipped
     if not found and not any(p.where.startswith(f"{path.name}:") for p in summary.problems):
         summary.problems.append(Problem(str(path), f"{path}: the archive holds no stop-and-search files "
@@ -156,7 +237,7 @@ def import_zip(store: Store, path: Path, *, summary: ImportSummary, max_member_b
                                         "from data.police.uk, tick 'Include stop and search data'."))
 
 
-def import_csv(store: Store, path: Path, *, summary: ImportSummary) -> None:
+def import_csv(path: Path, *, batch: _Batch) -> None:
     """One loose `YYYY-MM-<force>-stop-and-search.csv`."""
     path = Path(path)
     try:
@@ -166,12 +247,11 @@ def import_csv(store: Store, path: Path, *, summary: ImportSummary) -> None:
                           hint="Keep the names data.police.uk gives its files: force and month come from them.",
                           file=str(path))
         force, month = key
-        summary.imported.append(_store_csv(store, path.read_bytes(), force=force, month=month, source=path.name,
-                                           where=str(path)))
+        batch.add(_File(force=force, month=month, source=path.name, where=str(path), payload=path.read_bytes()))
     except StopSearchDataError as exc:
-        summary.problems.append(Problem(str(path), str(exc)))
+        batch.summary.problems.append(Problem(str(path), str(exc)))
     except OSError as exc:
-        summary.problems.append(Problem(str(path), f"{path}: cannot be read ({exc.strerror or exc})."))
+        batch.summary.problems.append(Problem(str(path), f"{path}: cannot be read ({exc.strerror or exc})."))
 
 
 def _files(path: Path) -> Iterator[tuple[Path, bool]]:
@@ -199,6 +279,7 @@ def import_paths(store: Store, paths: Iterable[Path | str], *, other: OtherHandl
     returns summary lines or None when it does not recognise them either (the CLI passes the
     use-of-force importer)."""
     summary = ImportSummary()
+    batch = _Batch(store, summary)
     with store.batch():
         for given in paths:
             given = Path(given)
@@ -207,11 +288,12 @@ def import_paths(store: Store, paths: Iterable[Path | str], *, other: OtherHandl
                 continue
             for path, explicit in _files(given):
                 if path.name.lower().endswith(".zip"):
-                    import_zip(store, path, summary=summary, max_member_bytes=max_member_bytes, max_ratio=max_ratio)
+                    import_zip(path, batch=batch, max_member_bytes=max_member_bytes, max_ratio=max_ratio)
                 elif STOP_SEARCH_NAME.match(path.name):
-                    import_csv(store, path, summary=summary)
+                    import_csv(path, batch=batch)
                 else:
                     _other(path, explicit=explicit, other=other, summary=summary)
+        batch.flush()
     return summary
 
 

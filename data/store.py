@@ -235,6 +235,7 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
     for field in STORE_SCHEMA:
         column = frame[field.name]
         if pa.types.is_dictionary(field.type):
+            column = column.cat.remove_unused_categories()  # a slice of a bigger frame keeps only its labels
             codes = column.cat.codes.to_numpy().astype("int32")
             indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
             values = pa.array([str(c) for c in column.cat.categories], type=pa.string())
