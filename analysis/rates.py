@@ -255,17 +255,21 @@ def not_stated_from_counts(counts: Counts, *, pooled: bool | None = None) -> pd.
     return rows[NOT_STATED_COLUMNS]
 
 
-def reference_columns(table: pd.DataFrame, reference: str, level_groups: tuple[str, ...]) -> pd.DataFrame:
-    """Per force of a rates table: the reference group's searches and residents (a broad reference at the
-    detailed level sums its detailed groups) and the 'Not stated' searches."""
+def reference_members(reference: str, level_groups: tuple[str, ...]) -> list[str]:
+    """The groups that make the reference: itself, or at the detailed level a broad group's detailed groups."""
     if reference in level_groups and reference != vocab.NOT_STATED:
-        members = [reference]
-    else:
-        members = [g for g, b in vocab.DETAILED_GROUPS.items() if b == reference] \
-            if "White British" in level_groups else []
+        return [reference]
+    members = [g for g, b in vocab.DETAILED_GROUPS.items() if b == reference and g in level_groups]
     if not members:
         raise ValueError(f"reference group {reference!r} is not one of "
                          f"{', '.join(g for g in level_groups if g != vocab.NOT_STATED)}")
+    return members
+
+
+def reference_columns(table: pd.DataFrame, reference: str, level_groups: tuple[str, ...]) -> pd.DataFrame:
+    """Per force of a rates table: the reference group's searches and residents (a broad reference at the
+    detailed level sums its detailed groups) and the 'Not stated' searches."""
+    members = reference_members(reference, level_groups)
     ref = table.loc[table["group"].isin(members)].groupby("force", sort=False).agg(
         reference_searches=("searches", "sum"), reference_population=("population", "sum"),
         reference_reason=("reason", "first"))
@@ -301,18 +305,25 @@ def disparity_from_rates(table: pd.DataFrame, *, reference: str, months: int) ->
         difference = (a / n1 - c / n2) * 1000 * 12 / months
         if_group = ((a + ns) / n1) / (c / n2)
         if_reference = (a / n1) / ((c + ns) / n2)
+    # a detailed group inside a broad reference (White Irish vs all White): the ratio is descriptive, but the
+    # two counts overlap, so no interval or sensitivity (every formula here assumes independent counts)
+    members = reference_members(reference, groups)
+    part = rows["group"].isin(members).to_numpy() & (len(members) > 1)
     ref_reason = rows["reference_reason"].fillna("").to_numpy(object)
     reason = [r if r else (f"reference: {rr}" if rr and not m else "")
               for r, rr, m in zip(rows["reason"], ref_reason, meaningful, strict=True)]
+    reason = [_join(r, f"part of the reference group {reference}: no interval (overlapping counts)") if p else r
+              for r, p in zip(reason, part, strict=True)]
+    interval = meaningful & ~part
     out = pd.DataFrame({
         "force": rows["force"].to_numpy(), "group": rows["group"].to_numpy(), "reference": reference,
-        "ratio": np.where(meaningful, ratio, np.nan), "ci_low": np.where(meaningful, low, np.nan),
-        "ci_high": np.where(meaningful, high, np.nan),
+        "ratio": np.where(meaningful, ratio, np.nan), "ci_low": np.where(interval, low, np.nan),
+        "ci_high": np.where(interval, high, np.nan),
         "rate_difference": np.where(meaningful, difference, np.nan),
-        "exact_ci_low": np.where(meaningful, ex_low, np.nan), "exact_ci_high": np.where(meaningful, ex_high, np.nan),
+        "exact_ci_low": np.where(interval, ex_low, np.nan), "exact_ci_high": np.where(interval, ex_high, np.nan),
         "group_searches": a.astype("int64"), "reference_searches": c.astype("int64"),
-        "ratio_if_not_stated_group": np.where(meaningful, if_group, np.nan),
-        "ratio_if_not_stated_reference": np.where(meaningful, if_reference, np.nan),
+        "ratio_if_not_stated_group": np.where(interval, if_group, np.nan),
+        "ratio_if_not_stated_reference": np.where(interval, if_reference, np.nan),
         "reason": reason, "small_n": (a < SMALL_N) | (c < SMALL_N), "forces": rows["forces"].to_numpy(),
     })
     return out.reset_index(drop=True)[DISPARITY_COLUMNS]

@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import intervals
-from analysis.rates import POOLED, Counts, count, pool, with_pooled
+from analysis.rates import POOLED, Counts, count, pool, reference_members, with_pooled
 from analysis.selection import Selection
-from data import vocab
 
 WINDOW = 12
 TREND_COLUMNS = ["force", "month", "group", "searches", "rolling_searches", "rolling_population", "rolling_rate",
@@ -41,16 +40,6 @@ def _rolling(values: np.ndarray, axis: int) -> np.ndarray:
         idx[axis] = slice(WINDOW - 1, n)
         out[tuple(idx)] = head - before
     return out
-
-
-def _reference_members(groups: tuple[str, ...], reference: str) -> list[int]:
-    if reference in groups and reference != vocab.NOT_STATED:
-        return [groups.index(reference)]
-    members = [groups.index(g) for g, b in vocab.DETAILED_GROUPS.items() if b == reference and g in groups]
-    if not members:
-        raise ValueError(f"reference group {reference!r} is not one of "
-                         f"{', '.join(g for g in groups if g != vocab.NOT_STATED)}")
-    return members
 
 
 def trend(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = None,
@@ -103,7 +92,7 @@ def trend_from_counts(counts: Counts, *, reference: str, pooled: bool | None = N
         rate = rolling / pop * 1000
         ci_low = np.where(np.isnan(rolling), np.nan, low / pop * 1000)
         ci_high = np.where(np.isnan(rolling), np.nan, high / pop * 1000)
-    ref = _reference_members(counts.groups, reference)
+    ref = [counts.groups.index(g) for g in reference_members(reference, counts.groups)]
     ref_searches = rolling[:, :, ref].sum(axis=2, keepdims=True)
     ref_pop = pop[:, :, ref].sum(axis=2, keepdims=True)
     ratio, (r_low, r_high) = intervals.katz(rolling, pop, np.broadcast_to(ref_searches, rolling.shape),

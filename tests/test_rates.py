@@ -225,3 +225,17 @@ def test_disparity_inverts_when_groups_swap(black: int, asian: int) -> None:
     assert_allclose((a["ci_low"], a["ci_high"]), (1 / b["ci_high"], 1 / b["ci_low"]), rtol=1e-10)
     assert_allclose((a["exact_ci_low"], a["exact_ci_high"]), (1 / b["exact_ci_high"], 1 / b["exact_ci_low"]),
                     rtol=1e-7)
+
+
+def test_detailed_group_inside_a_broad_reference_has_no_interval() -> None:
+    # White Irish vs all White: the counts overlap, so the independent-counts intervals do not apply
+    sel = Selection.build("metropolitan", "2023-01", "2023-12", level="detailed")
+    records = make([("metropolitan", "2023-05", "White Irish", 90), ("metropolitan", "2023-05", "White British", 2000),
+                    ("metropolitan", "2023-05", "African", 700)], sel)
+    table = disparity(records, sel)
+    irish = row(table, "metropolitan", "White Irish")
+    # hand: (90 / Irish residents) / (2090 / all White residents)
+    expected = (90 / POP_DETAILED["metropolitan", "White Irish"]) / (2090 / POP["metropolitan", "White"])
+    assert_allclose(irish["ratio"], expected, rtol=1e-12)
+    assert np.isnan(irish["ci_low"]) and np.isnan(irish["exact_ci_high"]) and "part of the reference" in irish["reason"]
+    assert np.isfinite(row(table, "metropolitan", "African")["ci_low"])
