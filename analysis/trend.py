@@ -102,7 +102,12 @@ def trend_from_counts(counts: Counts, *, reference: str, pooled: bool | None = N
         is_ref[ref] = True
     no_ratio = is_ref[None, None, :] | np.isnan(rate)
     ratio = np.where(is_ref[None, None, :] & ~np.isnan(rate), 1.0, np.where(no_ratio, np.nan, ratio))
-    r_low, r_high = (np.where(no_ratio, np.nan, x) for x in (r_low, r_high))
+    # a detailed group inside a broad reference overlaps it: ratio shown, no interval (as analysis.rates)
+    part = np.zeros(len(counts.groups), bool)
+    if len(ref) > 1:
+        part[ref] = True
+    no_interval = no_ratio | part[None, None, :]
+    r_low, r_high = (np.where(no_interval, np.nan, x) for x in (r_low, r_high))
 
     n_f, n_m, n_g = searches.shape
     shape = n_f * n_m * n_g
