@@ -132,7 +132,9 @@ def _compare_group(rows: pd.DataFrame, pooled_ratio: float, method: str) -> pd.D
     c = rows["reference_searches"].to_numpy(float)
     ratio = rows["ratio"].to_numpy(float)
     se = np.asarray(log_ratio_se(a, rows["_n1"].to_numpy(float), c, rows["_n2"].to_numpy(float)), dtype=float)
-    on_funnel = np.isfinite(ratio) & (ratio > 0) & np.isfinite(se) & (se > 0)
+    # a finite Katz interval marks a ratio the funnel can hold (not a part of a broad reference, no zero counts)
+    has_interval = np.isfinite(rows["ci_low"].to_numpy(float)) & np.isfinite(rows["ci_high"].to_numpy(float))
+    on_funnel = np.isfinite(ratio) & (ratio > 0) & np.isfinite(se) & (se > 0) & has_interval
     target = np.log(pooled_ratio) if pooled_ratio > 0 and np.isfinite(pooled_ratio) else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(on_funnel, np.log(np.where(ratio > 0, ratio, np.nan)), np.nan)
