@@ -376,3 +376,19 @@ def test_stop_search_counts_come_from_the_store_for_the_financial_year(tmp_path:
     assert white["stop_searches"] == 200
     assert_allclose(white["per_1000_stop_searches"], 8 / 200 * 1000)
     assert_allclose(row(table, "kent", "Black", "all_reports")["per_1000_stop_searches"], 5 / 50 * 1000)
+
+
+def test_detection_reads_inline_string_workbooks_without_loading_them(tmp_path: Path) -> None:
+    # openpyxl's write-only mode stores strings inline (no shared-strings table), as some exporters do
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("2022_23")
+    header = open_data_header(STYLE_2023, year_2024=False)
+    sheet.append(header)
+    for report in kent_reports():
+        sheet.append(open_data_row(report, header=header, style=STYLE_2023, force="Kent", year="2022/23"))
+    workbook.save(tmp_path / "inline.xlsx")
+    from data.use_of_force.detect import _xlsx_strings_kind
+
+    assert _xlsx_strings_kind(tmp_path / "inline.xlsx") == "home_office_open_data"
+    lines = import_path(tmp_path / "inline.xlsx", store_root=tmp_path / "store")
+    assert lines and "65 officer reports" in lines[0]

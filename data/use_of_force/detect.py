@@ -33,19 +33,26 @@ def _spreadsheet_kind(path: Path) -> str | None:
 
 
 def _xlsx_strings_kind(path: Path) -> str | None:
-    """Fast path for big xlsx files: header names sit early in the shared-strings table."""
+    """Fast path for big xlsx files: the header's names, without loading a 750k-row sheet.
+
+    They sit early in the shared-strings table (Excel) or inline at the top of the sheet (some writers).
+    """
+    texts = []
     try:
         with zipfile.ZipFile(path) as archive:
-            if "xl/sharedStrings.xml" not in archive.namelist():
-                return None
-            with archive.open("xl/sharedStrings.xml") as handle:
-                text = handle.read(2_000_000).decode("utf-8", errors="replace")
+            names = archive.namelist()
+            parts = [n for n in names if n == "xl/sharedStrings.xml"]
+            parts += [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+            for name in parts:
+                with archive.open(name) as handle:
+                    limit = 2_000_000 if name.endswith("sharedStrings.xml") else 400_000
+                    texts.append(handle.read(limit).decode("utf-8", errors="replace"))
     except (zipfile.BadZipFile, OSError):
         return None
-    words = set(re.findall(r">([^<>]{1,80})</t>", text))
-    if looks_like_open_data(list(words)):
+    words = list({w.strip() for text in texts for w in re.findall(r"<t[^>]*>([^<>]{1,80})</t>", text)})
+    if looks_like_open_data(words):
         return "home_office_open_data"
-    if looks_like_met(list(words)):
+    if looks_like_met(words):
         return "met"
     return None
 

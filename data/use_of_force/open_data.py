@@ -189,7 +189,9 @@ def read_open_data(path: Path | str) -> pd.DataFrame:
     parts = []
     for sheet, header, rows in _sheet_chunks(path):
         width = len(header)
-        body = pd.DataFrame([(r + [""] * (width - len(r)))[:width] for r in rows], columns=header, dtype=object)
+        if any(len(r) != width for r in rows):  # ragged rows (trailing empty cells left out by some writers)
+            rows = [(r + [""] * (width - len(r)))[:width] for r in rows]
+        body = pd.DataFrame(rows, columns=header, dtype=object)
         parts.append(parse_sheet(body, sheet=str(sheet), path=path))
     if not parts:
         raise BadFile(f"{path} has no sheet with the open data columns (police_force, person_perceived_ethnicity).",
