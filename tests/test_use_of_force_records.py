@@ -392,3 +392,19 @@ def test_detection_reads_inline_string_workbooks_without_loading_them(tmp_path: 
     assert _xlsx_strings_kind(tmp_path / "inline.xlsx") == "home_office_open_data"
     lines = import_path(tmp_path / "inline.xlsx", store_root=tmp_path / "store")
     assert lines and "65 officer reports" in lines[0]
+
+
+def test_force_names_and_years_as_sources_spell_them() -> None:
+    from data.use_of_force.names import financial_year, force_id
+
+    table = reference_data.forces()
+    for force, name in zip(table["force"], table["home_office_name"], strict=True):
+        if not name:
+            continue
+        for spelling in (name, f"{name} ", name.upper(), name.replace("&", "and"), name.replace(" and ", " & ")):
+            assert force_id(spelling) == force, spelling
+    assert force_id("Metropolitan") == "metropolitan" and force_id("City of London") == "city-of-london"
+    assert force_id("Dyfed Powys") == "dyfed-powys" and force_id("Total North West ") is None
+    for text in ("2022/23", "2022-23", "2022_23", "2022 to 2023", "April 2022 to March 2023",
+                 "year ending March 2023", "FY22-23", "apr2022-mar2023"):
+        assert financial_year(text) == "2022/23", text

@@ -80,7 +80,7 @@ def looks_like_open_data(header: list[str]) -> bool:
         keys & {"person_perceived_ethnicity", "person_ethnicity"})
 
 
-def parse_sheet(frame: pd.DataFrame, *, sheet: str, path: object) -> pd.DataFrame:
+def parse_sheet(frame: pd.DataFrame, *, sheet: str, path: object, warn: bool = True) -> pd.DataFrame:
     """One sheet (header already applied) -> tidy reports."""
     columns = [str(c).strip() for c in frame.columns]
     frame = frame.set_axis(columns, axis=1)
@@ -140,7 +140,7 @@ def parse_sheet(frame: pd.DataFrame, *, sheet: str, path: object) -> pd.DataFram
             out[tactic] = highest.eq(tactic)
         present.update(vocab.TASER_ORDER)
     absent = [t for t in vocab.TACTICS if t not in present]
-    if absent:
+    if absent and warn:
         log.warning("%s sheet %s has no column for %s: left as not recorded", path, sheet, ", ".join(absent))
     return finish(out)
 
@@ -187,12 +187,14 @@ def read_open_data(path: Path | str) -> pd.DataFrame:
     """Every year sheet of an open data workbook (or one CSV) -> tidy reports (reports.REPORT_COLUMNS)."""
     path = Path(path)
     parts = []
+    warned: set[str] = set()
     for sheet, header, rows in _sheet_chunks(path):
         width = len(header)
         if any(len(r) != width for r in rows):  # ragged rows (trailing empty cells left out by some writers)
             rows = [(r + [""] * (width - len(r)))[:width] for r in rows]
         body = pd.DataFrame(rows, columns=header, dtype=object)
-        parts.append(parse_sheet(body, sheet=str(sheet), path=path))
+        parts.append(parse_sheet(body, sheet=str(sheet), path=path, warn=sheet not in warned))
+        warned.add(sheet)
     if not parts:
         raise BadFile(f"{path} has no sheet with the open data columns (police_force, person_perceived_ethnicity).",
                       hint="Use the 'open data table' xlsx from the GOV.UK use-of-force release.", file=str(path))
