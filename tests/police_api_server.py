@@ -80,6 +80,7 @@ class Request:
     params: dict[str, str]
     status: int
     fault: str | None = None
+    port: int = 0  # the client's port: the same port for several requests = a reused connection
 
 
 @dataclass
@@ -346,6 +347,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the client's delayed
+    # ACK (40 ms on Linux), which would make every reply look slow.
+    disable_nagle_algorithm = True
     api: FakePoliceApi
     server_version = "FakePoliceApi/1.0"
 
@@ -370,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
             with api._lock:
                 admitted = api.bucket.admit(arrived)
             if not admitted:
-                api._record(Request(arrived, endpoint, params, 429, "rate-limit"))
+                api._record(Request(arrived, endpoint, params, 429, "rate-limit", self.client_address[1]))
                 headers = {"Retry-After": api.rate_limit_retry_after} if api.rate_limit_retry_after else {}
                 return self._send(429, b"Too Many Requests", "text/plain", headers)
         if api.latency:
@@ -379,9 +383,10 @@ class _Handler(BaseHTTPRequestHandler):
         fault = api._take_fault(endpoint, force, month)
         status, body, content_type = self._reply(endpoint, force, month)
         if fault is None or status != 200 and fault.kind != "status":
-            api._record(Request(arrived, endpoint, params, status))
+            api._record(Request(arrived, endpoint, params, status, None, self.client_address[1]))
             return self._send(status, body, content_type)
-        api._record(Request(arrived, endpoint, params, fault.status if fault.kind == "status" else 200, fault.kind))
+        api._record(Request(arrived, endpoint, params, fault.status if fault.kind == "status" else 200, fault.kind,
+                            self.client_address[1]))
         self._fault(fault, body)
 
     def _reply(self, endpoint: str, force: str | None, month: str | None) -> tuple[int, bytes, str]:

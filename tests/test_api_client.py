@@ -167,7 +167,7 @@ def test_fault_is_retried_and_the_reply_is_exact(api, caplog, fault, logged):
     retries = [r for r in caplog.records if r.name == "data.api"]
     assert len(retries) == 2 and all(logged in r.getMessage() for r in retries)
     assert "retry 1 of at most 3" in retries[0].getMessage()
-    assert elapsed < 2 * 0.5 + 1.0  # the timeouts bound each attempt (slow/trickle faults last 2 s)
+    assert elapsed < 3.5  # the 0.5 s timeout bounds each attempt; unbounded, the two faults take 4 s
 
 
 def test_429_retry_after_seconds_is_honoured(api):
@@ -176,7 +176,7 @@ def test_429_retry_after_seconds_is_honoured(api):
         client.stops_force("kent", "2024-02")
     first, second = api.requests_for("stops-force")
     assert (first.status, second.status) == (429, 200)
-    assert 1.0 <= second.at - first.at < 1.6  # waited what the server asked, not the 0.01 s back-off
+    assert 1.0 <= second.at - first.at < 3.0  # waited what the server asked, not the 0.01 s back-off
 
 
 def test_429_retry_after_http_date_is_honoured(api):
@@ -185,7 +185,7 @@ def test_429_retry_after_http_date_is_honoured(api):
     with fast_client(api) as client:
         client.stops_force("kent", "2024-02")
     first, second = api.requests_for("stops-force")
-    assert 0.9 <= second.at - first.at < 2.6
+    assert 0.9 <= second.at - first.at < 4.0
 
 
 def test_retry_after_pauses_every_worker(api):
@@ -227,7 +227,7 @@ def test_timeouts_are_bounded_too(api):
     with fast_client(api, timeout=0.3, max_attempts=2) as client, pytest.raises(SourceUnavailable) as caught:
         started = time.monotonic()
         client.stops_force("kent", "2024-01")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 4.0  # unbounded: 2 x 5 s
     assert "no complete reply within 0.3 s" in str(caught.value)
 
 
