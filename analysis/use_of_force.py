@@ -241,6 +241,8 @@ def use_of_force_table(forces: list[str] | str, year: str, *, store_root: Path |
     source = source or choose_source(year, ids, store=store)
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    if source == "met" and set(ids) != {"metropolitan"}:
+        raise ValueError("the Met file covers the Metropolitan Police only: use forces='metropolitan'")
     table = _table(ids, year, pooled=pooled, store=store, reference=reference, source=source,
                    stop_search_only=stop_search_only)
     table.attrs["unit"] = vocab.UNIT

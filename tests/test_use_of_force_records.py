@@ -408,3 +408,37 @@ def test_force_names_and_years_as_sources_spell_them() -> None:
     for text in ("2022/23", "2022-23", "2022_23", "2022 to 2023", "April 2022 to March 2023",
                  "year ending March 2023", "FY22-23", "apr2022-mar2023"):
         assert financial_year(text) == "2022/23", text
+
+
+def test_import_through_the_data_command_line_whatever_the_file_name(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    write_met(tmp_path / "download")
+    write_open_data(tmp_path / "od.dat")
+    env = {**os.environ, "STOPSEARCH_DATA_DIR": str(tmp_path / "store")}
+    result = subprocess.run([sys.executable, "-m", "data", "import", str(tmp_path / "download"),
+                             str(tmp_path / "od.dat")], cwd=Path(__file__).resolve().parents[1], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Metropolitan Police use-of-force file 2022/23: ok, 65 officer reports on a person." in result.stdout
+    assert "Home Office use-of-force open data table 2022/23: ok, 79 officer reports on a person." in result.stdout
+    store = UseOfForceStore(tmp_path / "store")
+    assert set(store.manifest()["dataset"]) == {"met", "home_office_open_data"}
+
+
+def test_met_file_without_the_stop_search_reason(tmp_path: Path) -> None:
+    from data.errors import StoreError
+
+    def older(header: list[str], rows: list[list[object]]) -> None:
+        i = header.index("Reason for Force: Effect Stop and search")
+        header.pop(i)
+        for r in rows:
+            r.pop(i)
+
+    import_path(write_met(tmp_path / "old.xlsx", mutate=older), store_root=tmp_path / "store")
+    with pytest.raises(StoreError, match="does not record whether force was used to effect a stop and search"):
+        use_of_force_table("metropolitan", "2022/23", store_root=tmp_path / "store", stop_search_only=True)
+    with pytest.raises(ValueError, match="Metropolitan Police only"):
+        use_of_force_table("kent", "2022/23", store_root=tmp_path / "store", source="met")
