@@ -239,10 +239,6 @@ def parse_table_16(frame: pd.DataFrame, *, year: str, path: Path) -> pd.DataFram
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TACTIC_COLUMNS))
 
 
-def is_home_office_tables(sheet_names: list[str], first_cells: str) -> bool:
-    return "Table_4" in sheet_names and "Table_12" in sheet_names and "use of force" in first_cells.lower()
-
-
 def read_home_office_tables(path: Path | str, *, year: str | None = None) -> HomeOfficeTables:
     """Parse Table_4, Table_12 and (when present) Table_16 of one Home Office data-tables workbook."""
     path = Path(path)
