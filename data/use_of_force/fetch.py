@@ -20,8 +20,10 @@ from data.use_of_force.store import UseOfForceStore
 log = logging.getLogger(__name__)
 COLLECTION_PAGE = "https://www.gov.uk/government/collections/police-use-of-force-statistics"
 _ASSETS = "https://assets.publishing.service.gov.uk/government/uploads/system/uploads/attachment_data/file"
-# Year -> URL of a file published on GOV.UK. Only addresses we have checked are listed; give others
-# with --url YEAR=URL or $STOPSEARCH_USE_OF_FORCE_URLS (a JSON object, or the path of a JSON file).
+# Year -> URL of a file published on GOV.UK: the two data-table ODS files, from their attachment numbers
+# (764895, 944989; ../shared/data/use_of_force/README.md), not checked online from here. Open data
+# table addresses change with each release: give them with --url YEAR=URL or
+# $STOPSEARCH_USE_OF_FORCE_URLS (a JSON object, or the path of a JSON file).
 DEFAULT_SOURCES: dict[str, str] = {
     "2017/18": f"{_ASSETS}/764895/police-use-of-force-apr2017-mar2018-hosb3018-tables.ods",
     "2019/20": f"{_ASSETS}/944989/police-use-of-force-apr2019-mar2020-hosb3720-tables.ods",
