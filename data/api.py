@@ -220,6 +220,10 @@ class PoliceApiClient:
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
             raise _Retry(f"connection failed: {_short(exc)}") from exc
+        except requests.RequestException as exc:  # a malformed URL, too many redirects...: retrying will not help
+            raise SourceUnavailable(f"{url}: {type(exc).__name__}: {_short(exc)}.",
+                                    hint="Check the API address (--api-url or $STOPSEARCH_API_URL).",
+                                    url=url, force=force, month=month) from exc
         content_type = response.headers.get("Content-Type", "")
         if status >= 400:
             raise SourceUnavailable(f"{url}: HTTP {status} {response.reason or ''}{_title(body)}".strip() + ".",

@@ -186,9 +186,21 @@ def _fetch_all(store, client: PoliceApiClient, pairs: list[tuple[str, str]], tal
 
     fetchers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
     writers = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="store")
+    queue = iter(pairs)
+    fetching: dict[Future, tuple[str, str]] = {}
+    writing: dict[Future, tuple[str, str]] = {}
+
+    def refill() -> None:
+        # Keep every fetch thread busy with one request waiting behind it, but no more: memory stays
+        # bounded, and if the disk falls behind, fetching waits for it.
+        while len(fetching) < 2 * workers and len(writing) < 4 * STORE_THREADS:
+            pair = next(queue, None)
+            if pair is None:
+                return
+            fetching[fetchers.submit(get, *pair)] = pair
+
     try:
-        fetching: dict[Future, tuple[str, str]] = {fetchers.submit(get, f, m): (f, m) for f, m in pairs}
-        writing: dict[Future, tuple[str, str]] = {}
+        refill()
         while fetching or writing:
             wait([*fetching, *writing], return_when=FIRST_COMPLETED)
             arrived = []
@@ -202,6 +214,7 @@ def _fetch_all(store, client: PoliceApiClient, pairs: list[tuple[str, str]], tal
                 force, month = writing.pop(future)
                 status, records, reason = future.result()
                 tally.add(status, force, month, records=records, reason=reason)
+            refill()
     except BaseException:
         # Ctrl-C or a local error (disk full, store problem): start no more requests; replies already
         # handed to the store threads are written (each write is atomic), requests in flight are dropped.

@@ -257,6 +257,13 @@ def test_client_error_is_not_retried(api):
     assert api.count() == 1
 
 
+def test_malformed_api_address_is_reported_not_retried():
+    client = PoliceApiClient("htp://127.0.0.1:9/api/", limiter=RateLimiter(rate=100, burst=10), **FAST)
+    with pytest.raises(SourceUnavailable, match="--api-url"):
+        client.forces()
+    assert client.requests == 1 and client.retries == 0
+
+
 def test_threads_share_one_client(api):
     api.fail("status", status=503, times=4)
     with fast_client(api, max_attempts=6) as client:
