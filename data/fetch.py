@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,6 +16,9 @@ from data.api import PoliceApiClient
 from data.errors import BadResponse, StopSearchDataError
 from data.months import normalise_month
 from data.reference_data import resolve_forces
+
+if TYPE_CHECKING:
+    from data.store import Store
 
 log = logging.getLogger("data.fetch")
 
@@ -52,7 +56,7 @@ class FetchSummary:
         return "\n".join(self.lines())
 
 
-def fetch(store, forces: str | Iterable[str], months: Iterable[str], *, client: PoliceApiClient | None = None,
+def fetch(store: Store, forces: str | Iterable[str], months: Iterable[str], *, client: PoliceApiClient | None = None,
           workers: int = 4, refresh: bool = False, progress: Progress | None = None) -> FetchSummary:
     """Fetch every force-month of `forces` x `months` not yet stored as ok/empty (all of them if `refresh`).
 
@@ -128,7 +132,7 @@ class _Tally:
         return out
 
 
-def _record_unpublished(store, client: PoliceApiClient, todo: list[tuple[str, str]],
+def _record_unpublished(store: Store, client: PoliceApiClient, todo: list[tuple[str, str]],
                         tally: _Tally) -> list[tuple[str, str]]:
     """Ask the availability list; record what it does not list as not published; return what it lists."""
     availability = client.availability()
@@ -157,7 +161,7 @@ def _record_unpublished(store, client: PoliceApiClient, todo: list[tuple[str, st
     return published
 
 
-def _fetch_all(store, client: PoliceApiClient, pairs: list[tuple[str, str]], tally: _Tally, *,
+def _fetch_all(store: Store, client: PoliceApiClient, pairs: list[tuple[str, str]], tally: _Tally, *,
                workers: int) -> None:
     """Fetch on `workers` threads, normalise in the calling thread, write on STORE_THREADS threads.
 
