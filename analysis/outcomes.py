@@ -179,7 +179,7 @@ def share_frame(t: Tally, label: str, *, count_name: str, total_name: str) -> pd
             if n[u, gi] == 0:
                 parts.append(f"no searches in this group with {t.what} recorded")
             if ref == [gi]:
-                ratio[u, gi], r_low[u, gi], r_high[u, gi] = 1.0, np.nan, np.nan
+                ratio[u, gi], r_low[u, gi], r_high[u, gi] = (1.0 if n[u, gi] > 0 else np.nan), np.nan, np.nan
                 parts.append("reference group")
             elif gi in ref:
                 ratio[u, gi] = r_low[u, gi] = r_high[u, gi] = np.nan

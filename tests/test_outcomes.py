@@ -315,3 +315,12 @@ def test_met_2018_find_rate_and_thorough_are_not_recorded(shared_dir: Path):
     table = outcomes(records, selection)
     assert table.loc[table["group"].ne("Mixed"), "share"].notna().all()
     assert not table["reason"].str.contains("not recorded").any()
+
+
+def test_reference_without_data_gives_no_ratio():
+    records = canonical({"kent": [(5, {"ethnicity": BLACK, "outcome": "Arrest"}), (5, {"ethnicity": BLACK})]})
+    table = outcomes(records, sel("kent"))
+    white, black = row(table, "kent", "White", "Arrest"), row(table, "kent", "Black", "Arrest")
+    assert np.isnan(white["ratio"]) and "no searches in this group" in white["reason"]
+    assert np.isnan(black["ratio"]) and "no searches in the reference group" in black["reason"]
+    assert black["share"] == 0.5
