@@ -1,72 +1,103 @@
 """Each chart on the dashboard: an analysis table through its analysis.figures builder, then
-`components.chart_with_downloads` (the chart, its table and its downloads)."""
+`components.chart_with_downloads` (the chart, its table and its downloads, all labelled)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from analysis.figures.data_charts import agreement_figure, coverage_figure, quality_figure
+from analysis.figures.force_charts import compare_figure, funnel_figure
+from analysis.figures.group_charts import disparity_figure, rates_figure, trend_figure
+from analysis.figures.share_charts import (
+    arrest_figure,
+    find_rate_figure,
+    mix_figure,
+    outcomes_figure,
+    thorough_figure,
+)
 from analysis.selection import Selection
+from app import components
 from app.dataset import Dataset
 
+# Figures are built without their own demo mark: the export decoration adds one (on screen and in every
+# download), with the demo note in the footer, so a chart never carries two.
 
-def _table(table: pd.DataFrame, *, key: str, **_: Any) -> None:
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
+
+def _show(fig, table: pd.DataFrame | None, *, dataset: Dataset, selection: Selection, key: str,  # noqa: ANN001
+          caveats: Sequence[str] = (), on_select: Callable[[], None] | str = "ignore",
+          use_of_force: bool = False) -> None:
+    title = fig.layout.title.text or key
+    components.chart_with_downloads(fig, table, key=key, dataset=dataset, selection=selection, title=title,
+                                    caveats=caveats, on_select=on_select, use_of_force=use_of_force)
 
 
 def rates(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _table(table, key=key)
+    _show(rates_figure(table), table, dataset=dataset, selection=selection, key=key)
 
 
 def ratios(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _table(table, key=key)
+    _show(disparity_figure(table), table, dataset=dataset, selection=selection, key=key)
 
 
-def trend(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _table(table, key=key)
+def trend(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str, measure: str = "rate") -> None:
+    _show(trend_figure(table, measure=measure), table, dataset=dataset, selection=selection, key=key)
 
 
 def mix(table: pd.DataFrame, dimension: str, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _table(table.loc[table["dimension"].eq(dimension)], key=key)
+    _show(mix_figure(table, dimensions=[dimension]), table.loc[table["dimension"].astype(str) == dimension],
+          dataset=dataset, selection=selection, key=key)
 
 
 def outcomes(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str,
              caveats: Sequence[str] = ()) -> None:
-    _table(table, key=key)
+    _show(outcomes_figure(table), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
+
+
+def arrest(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str,
+           caveats: Sequence[str] = ()) -> None:
+    _show(arrest_figure(table), table.loc[table["outcome"].astype(str) == "Arrest"], dataset=dataset,
+          selection=selection, key=key, caveats=caveats)
 
 
 def find_rate(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str,
               caveats: Sequence[str] = ()) -> None:
-    _table(table, key=key)
+    _show(find_rate_figure(table), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
 
 
 def thorough(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str,
              caveats: Sequence[str] = ()) -> None:
-    _table(table, key=key)
+    _show(thorough_figure(table), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
 
 
 def forest(table: pd.DataFrame, group: str, *, dataset: Dataset, selection: Selection, key: str,
            on_select: Callable[[], None] | None = None) -> None:
-    _table(table.loc[table["group"].eq(group)], key=key)
+    _show(compare_figure(table, group=group), table.loc[table["group"].astype(str) == group], dataset=dataset,
+          selection=selection, key=key, on_select=on_select or "ignore")
 
 
-def funnel(table: pd.DataFrame, group: str, *, dataset: Dataset, selection: Selection, key: str,
-           on_select: Callable[[], None] | None = None) -> None:
-    _table(table.loc[table["group"].eq(group)], key=key)
+def funnel(table: pd.DataFrame, curve: pd.DataFrame, group: str, *, dataset: Dataset, selection: Selection,
+           key: str, on_select: Callable[[], None] | None = None) -> None:
+    _show(funnel_figure(table, curve, group=group), table.loc[table["group"].astype(str) == group],
+          dataset=dataset, selection=selection, key=key, on_select=on_select or "ignore")
 
 
 def use_of_force(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _table(table, key=key)
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
 
 
 def coverage(cells: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _table(cells, key=key)
+    fig = coverage_figure(cells, forces=list(selection.forces), months=list(selection.months))
+    _show(fig, cells, dataset=dataset, selection=selection, key=key)
+
+
+def quality(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
+    _show(quality_figure(table), table, dataset=dataset, selection=selection, key=key)
 
 
 def agreement(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _table(table, key=key)
+    _show(agreement_figure(table), table, dataset=dataset, selection=selection, key=key)
 
 
 def map(points: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:  # noqa: A001

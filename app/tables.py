@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import views
-from analysis.compare import compare
+from analysis.compare import compare, funnel_curve
 from analysis.mix import mix
 from analysis.outcomes import analyse_outcomes
 from analysis.quality import agreement, quality
@@ -117,3 +117,13 @@ def _unknown_labels(dataset_key: str, _records: pd.DataFrame) -> pd.DataFrame:
 def unknown_labels_table(dataset: Dataset) -> pd.DataFrame:
     """Raw labels no mapping table knows, with how many records carry each (whole dataset)."""
     return _unknown_labels(dataset.key, dataset.records)
+
+
+def funnel(dataset: Dataset, selection: Selection) -> pd.DataFrame:
+    """The funnel plot's control-limit curves for the compare table of the selection."""
+    return _funnel(dataset.key, selection, dataset.records)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _funnel(dataset_key: str, selection: Selection, _records: pd.DataFrame) -> pd.DataFrame:
+    return funnel_curve(_compute("compare", dataset_key, selection, _records))

@@ -88,6 +88,16 @@ def _settle(page: object, timeout: float = 90_000) -> None:
     page.wait_for_timeout(300)                                   # let the last deltas draw
 
 
+def _screenshot(page: object, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the window to the content first."""
+    height = page.evaluate("""() => Math.max(...['[data-testid="stMain"]', '[data-testid="stMainBlockContainer"]']
+        .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))""")
+    page.set_viewport_size({"width": 1400, "height": min(max(int(height) + 40, 1000), 12_000)})
+    page.wait_for_timeout(1200)                                  # charts re-lay out at the new size
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def _metric_values(page: object) -> list[str]:
     return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
 
@@ -98,10 +108,13 @@ def _plotly_data(page: object) -> list[str]:
         .map(el => JSON.stringify((el.data || []).map(t => [t.name, t.x, t.y])))""")
 
 
-def _open(browser: object, url: str) -> object:
+def _open(browser: object, url: str, *, expect: str = '[data-testid="stMetricValue"]') -> object:
+    """A new tab on `url`, once the page is drawn and `expect` is on it."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
     _wait_for_page(page)
+    page.wait_for_selector(expect, timeout=90_000)
+    _settle(page)
     return page
 
 
@@ -136,6 +149,7 @@ def test_loads_filters_restores_from_the_url_and_screenshots_every_page(server: 
     # the copied URL restores the same view in a fresh tab (a new session)
     copied = page.url
     other = _open(browser, copied)
+    other.screenshot(path=str(SHOTS / "restored-from-url.png"), full_page=True)
     assert _metric_values(other) == after_metrics
     assert _plotly_data(other) == after_charts
     assert "Kent" in other.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.inner_text()
@@ -151,6 +165,6 @@ def test_loads_filters_restores_from_the_url_and_screenshots_every_page(server: 
         body = page.inner_text("body")
         assert "Traceback" not in body and "Something went wrong" not in body, slug
         assert "Synthetic demo data" in body, slug
-        page.screenshot(path=str(SHOTS / f"{slug}.png"), full_page=True)
+        _screenshot(page, SHOTS / f"{slug}.png")
     page.close()
     assert json.dumps(after_metrics)

@@ -60,7 +60,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
     charts.forest(table, group, dataset=dataset, selection=everyone, key="compare_forest",
                   on_select=lambda: _drill_from_chart("compare_forest", forces))
     st.subheader("Funnel plot")
-    charts.funnel(table, group, dataset=dataset, selection=everyone, key="compare_funnel",
+    charts.funnel(table, tables.funnel(dataset, everyone), group, dataset=dataset, selection=everyone, key="compare_funnel",
                   on_select=lambda: _drill_from_chart("compare_funnel", forces))
 
     st.subheader("League table")

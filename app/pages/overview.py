@@ -5,7 +5,7 @@ import streamlit as st
 
 from analysis import views
 from analysis.selection import Selection
-from app import components, state, tables
+from app import charts, components, state, tables
 from app.dataset import Dataset
 
 EXPLAINER = """
@@ -48,8 +48,8 @@ def render(dataset: Dataset, selection: Selection) -> None:
                             key="metric_reference_rate")
     st.selectbox("Group compared with the reference", groups, key="group")
 
-    st.subheader("Rate per 1,000 residents by group")
-    st.dataframe(views.overall(rates), hide_index=True)
+    st.subheader("Searches per 1,000 residents a year, by group")
+    charts.rates(rates, dataset=dataset, selection=selection, key="overview_rates")
 
     st.subheader("Data coverage of this selection")
     cells = views.coverage(dataset.manifest, selection.forces, selection.months)

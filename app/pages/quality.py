@@ -28,7 +28,9 @@ def render(dataset: Dataset, selection: Selection) -> None:
 
     st.subheader("Missing fields, by force")
     quality = tables.quality_table(dataset, selection)
-    st.dataframe(views.quality_display(quality), hide_index=True, width="stretch", key="quality_fields")
+    charts.quality(quality, dataset=dataset, selection=selection, key="quality_fields")
+    with st.expander("Missing fields as a table"):
+        st.dataframe(views.quality_display(quality), hide_index=True, width="stretch", key="quality_fields_table")
 
     st.subheader("Self-defined vs officer-defined ethnicity")
     agreement = tables.table("agreement", dataset, selection)
