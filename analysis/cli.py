@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--include-btp", action="store_true", help="add BTP searches to pooled figures")
     table.add_argument("--filter", action="append", default=[], metavar="COLUMN=VALUE[,VALUE]",
                        help=f"keep records whose COLUMN is one of the values; COLUMN in {', '.join(FILTERABLE)}")
+    table.add_argument("--pairs", choices=("reference", "all"), default="reference",
+                       help="outcome-tests: each group against the reference (default) or all pairs of groups")
     table.add_argument("--format", choices=("csv", "json"), default="csv")
     sub.add_parser("report", help="write a report (HTML/PDF); see `python -m analysis report --help`",
                    add_help=False)
@@ -120,7 +122,7 @@ def run_table(args: argparse.Namespace) -> int:
     if not len(records) and args.kind != "quality":
         raise UsageError(f"no records match the filters ({selection.describe()}); {len(stored):,} records "
                          f"are stored for these forces and months")
-    table = build_table(args.kind, records, selection, manifest=manifest)
+    table = build_table(args.kind, records, selection, manifest=manifest, pairs=args.pairs)
     if selection.ethnicity == "officer":
         print("note: groups are officer-defined ethnicity (the officer's perception), not self-defined",
               file=sys.stderr)

@@ -122,10 +122,11 @@ def months_available(manifest: pd.DataFrame | None) -> dict[str, list[str]] | No
 
 
 def build_table(kind: str, records: pd.DataFrame, selection: Selection, *,
-                manifest: pd.DataFrame | None = None) -> pd.DataFrame:
+                manifest: pd.DataFrame | None = None, pairs: str | None = None) -> pd.DataFrame:
     """The table of one record kind over `records` (already passed through `select`), fixed columns first.
 
-    `manifest` (a Store.manifest() frame) feeds the quality table and the trend's list of published months.
+    `manifest` (a Store.manifest() frame) feeds the quality table and the trend's list of published months;
+    `pairs` ('reference' or 'all') goes to the tables of pairwise tests.
     """
     if kind not in RECORD_KINDS:
         raise KeyError(f"{kind!r} is not a stop-and-search table; choose from {', '.join(RECORD_KINDS)}")
@@ -134,6 +135,8 @@ def build_table(kind: str, records: pd.DataFrame, selection: Selection, *,
     parameters = inspect.signature(function).parameters
     if "manifest" in parameters:
         options["manifest"] = manifest
+    if pairs is not None and "pairs" in parameters:
+        options["pairs"] = pairs
     if "months_available" in parameters:
         options["months_available"] = months_available(manifest)
     return with_fixed_columns(kind, function(records, selection, **options))

@@ -146,6 +146,13 @@ def test_quality_and_officer_note(store: Store, capsys):
     assert "officer-defined" in captured.err and captured.out.startswith("force,group,outcome,count,total,share")
 
 
+def test_outcome_tests_all_pairs(store: Store, capsys):
+    assert main(["table", "outcome-tests", "--forces", "kent", "--from", START, "--to", END, "--pairs", "all"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    arrest = table.loc[table["measure"].eq("outcome") & table["outcome"].eq("Arrest")]
+    assert len(arrest) == 10 and set(arrest["other"]) - {"White"}     # C(5, 2) pairs, not only vs White
+
+
 def test_report_is_delegated():
     proc = run("report", "--help", env_root=PROJECT / "no-such-store")
     out, err = proc.communicate(timeout=300)
