@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import stats
 from scipy.stats.contingency import relative_risk
@@ -324,3 +326,21 @@ def test_reference_without_data_gives_no_ratio():
     assert np.isnan(white["ratio"]) and "no searches in this group" in white["reason"]
     assert np.isnan(black["ratio"]) and "no searches in the reference group" in black["reason"]
     assert black["share"] == 0.5
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([WHITE, BLACK, ASIAN, NOT_STATED]),
+                          st.sampled_from(["Arrest", NFA, "Community resolution", ""]),
+                          st.integers(min_value=0, max_value=6)), min_size=0, max_size=8))
+def test_invariants_on_random_counts(cells):
+    """Any counts: the classes add up to the total, each share lies in its interval, nothing raises."""
+    spec = [(n, {"ethnicity": e, "outcome": o}) for e, o, n in cells if n]
+    records = canonical({"kent": spec}) if spec else schema.empty_frame()
+    table = outcomes(records, sel("kent"))
+    ok = table["total"].fillna(0).gt(0)
+    assert (table.loc[ok, "ci_low"] <= table.loc[ok, "share"] + 1e-12).all()
+    assert (table.loc[ok, "share"] <= table.loc[ok, "ci_high"] + 1e-12).all()
+    sums = table.loc[ok].groupby("group")["count"].sum()
+    totals = table.loc[ok].groupby("group")["total"].first()
+    assert (sums == totals).all()
+    assert table.loc[~ok, "share"].isna().all()
