@@ -270,10 +270,18 @@ def reference_columns(table: pd.DataFrame, reference: str, level_groups: tuple[s
     """Per force of a rates table: the reference group's searches and residents (a broad reference at the
     detailed level sums its detailed groups) and the 'Not stated' searches."""
     members = reference_members(reference, level_groups)
-    ref = table.loc[table["group"].isin(members)].groupby("force", sort=False).agg(
-        reference_searches=("searches", "sum"), reference_population=("population", "sum"),
-        reference_reason=("reason", "first"))
-    ref["not_stated_searches"] = table.loc[table["group"].eq(vocab.NOT_STATED)].set_index("force")["searches"]
+    chosen = table.loc[table["group"].isin(members)]
+    code, forces = pd.factorize(chosen["force"])
+    n = len(forces)
+    population = chosen["population"].to_numpy(float, na_value=np.nan)
+    _, first = np.unique(code, return_index=True)
+    ref = pd.DataFrame({
+        "reference_searches": np.bincount(code, weights=chosen["searches"].to_numpy(float), minlength=n),
+        "reference_population": np.bincount(code, weights=population, minlength=n),  # nan: no residents
+        "reference_reason": chosen["reason"].to_numpy(object)[first],
+    }, index=pd.Index(forces, name="force"))
+    not_stated = table.loc[table["group"].eq(vocab.NOT_STATED)].set_index("force")["searches"]
+    ref["not_stated_searches"] = not_stated.reindex(ref.index).to_numpy(float)
     return ref
 
 
