@@ -1,0 +1,178 @@
+"""Shared pieces of the figure builders: group order, hover text, watermark, meta, layout."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.colours import group_colour
+from data import reference_data, vocab
+
+POOLED = "ALL"
+DEMO_LABEL = "Synthetic demo data"
+WATERMARK_NAME = "demo-watermark"
+RATE_UNIT = "searches per 1,000 residents, annualised"
+FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
+
+
+def group_order(groups: Iterable[object]) -> list[str]:
+    """Groups present, in vocab order (broad, then detailed, 'Not stated' last); unknown names after."""
+    present = list(dict.fromkeys(str(g) for g in groups if g is not None and not pd.isna(g)))
+    known = [g for g in (*vocab.BROAD_GROUPS, *vocab.DETAILED_GROUPS) if g in present]
+    rest = [g for g in present if g not in known and g != vocab.NOT_STATED]
+    return known + rest + ([vocab.NOT_STATED] if vocab.NOT_STATED in present else [])
+
+
+def unit_rows(table: pd.DataFrame, force: str | None = None) -> pd.DataFrame:
+    """Rows of one unit: `force` when given, else the pooled rows ('ALL') when present, else the first force."""
+    if not len(table) or "force" not in table.columns:
+        return table
+    forces = table["force"].astype(str)
+    if force is None:
+        force = POOLED if (forces == POOLED).any() else forces.iloc[0]
+    return table.loc[forces == str(force)]
+
+
+def force_label(force: object) -> str:
+    text = str(force)
+    return "All selected forces" if text == POOLED else reference_data.force_name(text)
+
+
+def unit_title(rows: pd.DataFrame) -> str:
+    if not len(rows) or "force" not in rows.columns:
+        return ""
+    return force_label(rows["force"].iloc[0])
+
+
+def as_float(values: pd.Series | Sequence[object]) -> np.ndarray:
+    """Numbers as float64 (<NA> -> nan), keeping exact values."""
+    return pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").to_numpy()
+
+
+def text_column(rows: pd.DataFrame, name: str) -> list[str]:
+    if name not in rows.columns:
+        return [""] * len(rows)
+    return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in rows[name]]
+
+
+def small_mask(rows: pd.DataFrame) -> np.ndarray:
+    if "small_n" not in rows.columns:
+        return np.zeros(len(rows), bool)
+    return rows["small_n"].astype("boolean").fillna(False).to_numpy(bool)
+
+
+def fmt_int(value: object) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if np.isnan(number) else f"{number:,.0f}"
+
+
+def fmt_num(value: object, digits: int = 2) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if np.isnan(number) else f"{number:,.{digits}f}"
+
+
+def fmt_pct(value: object, digits: int = 1) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if np.isnan(number) else f"{100 * number:.{digits}f}%"
+
+
+def error_bars(value: np.ndarray, low: np.ndarray, high: np.ndarray) -> dict[str, object]:
+    """Asymmetric error bars from an interval (nan where the interval is missing)."""
+    return dict(type="data", symmetric=False, array=np.where(np.isnan(high), np.nan, high - value),
+                arrayminus=np.where(np.isnan(low), np.nan, value - low), thickness=1.5, width=4)
+
+
+def marker_style(colour: str, small: np.ndarray, *, symbol: str = "circle", size: int = 10) -> dict[str, object]:
+    """Filled markers, hollow ('-open' symbols) where the count is small."""
+    return dict(color=colour, size=size, symbol=[f"{symbol}-open" if s else symbol for s in small],
+                line=dict(color=colour, width=2))
+
+
+def bar_style(colour: str, small: np.ndarray) -> dict[str, object]:
+    """Filled bars; hollow (white with a hatched outline in the group colour) where the count is small."""
+    return dict(color=["white" if s else colour for s in small], line=dict(color=colour, width=2),
+                pattern=dict(shape=["/" if s else "" for s in small], fgcolor=colour, size=6))
+
+
+def colour(group: object) -> str:
+    return group_colour(str(group))
+
+
+def add_watermark(fig: go.Figure) -> None:
+    fig.add_annotation(text=DEMO_LABEL, name=WATERMARK_NAME, showarrow=False, textangle=-24, opacity=0.18,
+                       xref="paper", yref="paper", x=0.5, y=0.5, xanchor="center", yanchor="middle",
+                       font=dict(size=44, color="#b40000"))
+
+
+def has_watermark(fig: go.Figure) -> bool:
+    return any(a.name == WATERMARK_NAME for a in fig.layout.annotations or ())
+
+
+def finish(fig: go.Figure, *, kind: str, title: str, demo: bool, meta: dict[str, object] | None = None,
+           x_title: str | None = None, y_title: str | None = None, note: str = "") -> go.Figure:
+    """Title, axis titles, fonts, legend, meta {'kind': ..., 'demo': ...} and the demo watermark."""
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left"), template="plotly_white", font=dict(family=FONT, size=13),
+        hoverlabel=dict(namelength=-1), legend=dict(title=dict(text="")),
+        meta={"kind": kind, "demo": bool(demo), **(meta or {})},
+        margin=dict(l=80, r=30, t=70, b=60),
+    )
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    if note:
+        fig.add_annotation(text=note, name="note", showarrow=False, xref="paper", yref="paper", x=0, y=-0.02,
+                           xanchor="left", yanchor="top", yshift=-40, font=dict(size=11, color="#555"),
+                           align="left")
+    if demo:
+        add_watermark(fig)
+    return fig
+
+
+def empty_figure(*, kind: str, title: str, demo: bool, message: str = "No data for this selection") -> go.Figure:
+    """A figure with a message instead of data (an empty table never raises)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, name="empty", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                       font=dict(size=16, color="#555"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return finish(fig, kind=kind, title=title, demo=demo, meta={"empty": True})
+
+
+def require(table: pd.DataFrame, columns: Iterable[str], *, kind: str) -> None:
+    """A clear error naming the missing columns (the report catches KeyError)."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise KeyError(f"{kind} figure needs columns {missing}; the table has {list(table.columns)}")
+
+
+def reference_line(*, x: Sequence[object], y: Sequence[object], name: str, colour: str = "#333",
+                   dash: str = "dash", width: float = 1.5, label: str = "") -> go.Scatter:
+    """A straight guide line (ratio 1, the pooled ratio) drawn as a trace: layout shapes misplace on log axes.
+
+    `meta.series` is 'guide' so readers of fig.data can skip it; `label` is written at the line's end."""
+    return go.Scatter(x=list(x), y=list(y), mode="lines+text" if label else "lines", name=name,
+                      line=dict(color=colour, dash=dash, width=width), showlegend=False, hoverinfo="skip",
+                      text=["", label] if label else None, textposition="top center", cliponaxis=False,
+                      meta={"series": "guide"})
+
+
+def log_range(*arrays: np.ndarray, include: Sequence[float] = (1.0,), pad: float = 0.08) -> list[float]:
+    """An explicit log10 axis range covering the finite positive values (and `include`), padded."""
+    values = np.concatenate([np.asarray(a, float).ravel() for a in arrays] + [np.asarray(include, float)])
+    values = values[np.isfinite(values) & (values > 0)]
+    lo, hi = np.log10(values.min()), np.log10(values.max())
+    span = max(hi - lo, 0.1)
+    return [float(lo - pad * span), float(hi + pad * span)]
