@@ -54,16 +54,16 @@ def run(*, force_months: int, workers: int, latency: float, rate_limit: bool) ->
         try:
             limiter = None if rate_limit else RateLimiter(rate=10_000, burst=10_000)
             with PoliceApiClient(url, limiter=limiter) as client:
-                started = time.monotonic()
+                started, cpu = time.monotonic(), time.process_time()
                 summary = fetch(Store(Path(tmp) / "store"), forces, months, client=client, workers=workers)
-                seconds = time.monotonic() - started
+                seconds, cpu = time.monotonic() - started, time.process_time() - cpu
                 burst = client.limiter.burst
         finally:
             served, refused = stop_server(server)
     requests = summary.requests
     return {"force_months": summary.total, "ok": summary.ok, "failed": len(summary.failed), "requests": requests,
             "retries": summary.retries, "seconds": seconds, "served": served, "refused_429": refused,
-            "rate": requests / seconds, "burst": burst,
+            "rate": requests / seconds, "burst": burst, "cpu_per_request": cpu / max(requests, 1),
             # the bucket lets `burst` requests go at once; the rest can go no faster than 15/s
             "sustained": max(requests - burst, 0) / seconds, "best_seconds": max(requests - burst, 0) / API_RATE}
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     print(f"fetch of {args.force_months} force-months, {args.workers} workers, {args.latency * 1000:.0f} ms "
-          "per reply, server in its own process")
+          f"per reply, server in its own process; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     limited = run(force_months=args.force_months, workers=args.workers, latency=args.latency, rate_limit=True)
     print(f"\nagainst a server enforcing 15/s, bursts of 30 (client bucket: 15/s, bursts of {limited['burst']}):")
     print(f"  {limited['ok']} ok, {limited['failed']} failed; {limited['requests']} requests "
@@ -93,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     free = run(force_months=args.force_months, workers=args.workers, latency=args.latency, rate_limit=False)
     print("\nthe same without any rate limit (how much headroom the client has above 15/s):")
     print(f"  {free['requests']} requests in {free['seconds']:.2f} s = {free['rate']:.1f} requests/s")
+    for name, result in (("rate-limited", limited), ("unlimited", free)):
+        per = result["cpu_per_request"]
+        print(f"  client CPU ({name} run): {1000 * per:.1f} ms per force-month (all threads): one free core "
+              f"keeps up with {1 / per:.0f} force-months/s")
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (a loaded machine slows the wall-clock figures, "
+          "not the CPU ones)")
     ok = limited["refused_429"] == 0 and limited["failed"] == 0 and limited["sustained"] >= 0.9 * API_RATE
     print(f"\n{'PASS' if ok else 'BELOW TARGET'}: sustained {100 * limited['sustained'] / API_RATE:.1f}% of 15/s, "
           f"{limited['refused_429']} answered 429")

@@ -25,6 +25,8 @@ log = logging.getLogger("data.fetch")
 Progress = Callable[[int, int, str, str], None]  # (done, total, force, month)
 DONE_STATUSES = ("ok", "empty")  # what a re-run skips unless refresh=True
 STORE_THREADS = 2  # writes wait on fsync, so two overlap well
+# Replies are normalised together (see _fetch_all); wait up to this long for more to join a batch.
+BATCH_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -165,10 +167,11 @@ def _fetch_all(store: Store, client: PoliceApiClient, pairs: list[tuple[str, str
                workers: int) -> None:
     """Fetch on `workers` threads, normalise in the calling thread, write on STORE_THREADS threads.
 
-    Normalising costs about 70 ms a call however small the reply (pandas overhead), which on its own
-    would cap a fetch below the API's 15 requests/s; so the calling thread normalises every reply that
-    has arrived in one call (`normalise_replies`), while the fetch threads wait on the network and the
-    store threads on the disk. Progress is reported from the calling thread.
+    Normalising costs about 65 ms of CPU a call however small the reply (pandas overhead): one call per
+    reply would take a whole core at the API's 15 requests/s. So the calling thread gathers the replies
+    that arrive within BATCH_SECONDS (or 2 x workers of them) and normalises them in one call
+    (`normalise_replies`), while the fetch threads wait on the network and the store threads on the disk.
+    Progress is reported from the calling thread.
     """
     stop = threading.Event()
 
@@ -205,15 +208,22 @@ def _fetch_all(store: Store, client: PoliceApiClient, pairs: list[tuple[str, str
 
     try:
         refill()
-        while fetching or writing:
-            wait([*fetching, *writing], return_when=FIRST_COMPLETED)
-            arrived = []
+        arrived: list[tuple[str, str, str, object]] = []
+        first_arrival = 0.0
+        while fetching or writing or arrived:
+            timeout = max(0.0, first_arrival + BATCH_SECONDS - time.monotonic()) if arrived else None
+            wait([*fetching, *writing], timeout=timeout, return_when=FIRST_COMPLETED)
             for future in [f for f in fetching if f.done()]:
                 force, month = fetching.pop(future)
+                if not arrived:
+                    first_arrival = time.monotonic()
                 arrived.append((force, month, client.url("stops-force", {"force": force, "date": month}),
                                 future.result()))
-            for (force, month, url, _), result in zip(arrived, normalise_replies(arrived), strict=True):
-                writing[writers.submit(put, force, month, url, result)] = (force, month)
+            if arrived and (len(arrived) >= 2 * workers or not fetching
+                            or time.monotonic() - first_arrival >= BATCH_SECONDS):
+                for (force, month, url, _), result in zip(arrived, normalise_replies(arrived), strict=True):
+                    writing[writers.submit(put, force, month, url, result)] = (force, month)
+                arrived = []
             for future in [f for f in writing if f.done()]:
                 force, month = writing.pop(future)
                 status, records, reason = future.result()
