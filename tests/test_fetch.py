@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -284,13 +285,17 @@ def run_cli(store_root: Path, api_url: str, **popen) -> subprocess.Popen:
                             text=True, **popen)
 
 
-def store_contents(root: Path) -> tuple[dict, dict]:
-    """Manifest entries without their times, and every Parquet file's table (temporary files left out)."""
+def store_contents(root: Path) -> tuple[dict, dict, list[str]]:
+    """Manifest entries without their times, every Parquet file's table, and the list of all files.
+
+    A SIGKILL during an atomic write leaves its hidden temporary file (.<name>.<random>.tmp) behind;
+    such files are never read, so they are left out of the listing."""
     entries = {(e.force, e.month): (e.status, e.records, e.checksum, e.source, e.reason)
                for e in Store(root).entries()}
-    tables = {p.relative_to(root).as_posix(): pq.read_table(p)
-              for p in sorted((root / "stop_search").rglob("*.parquet")) if not p.name.startswith(".")}
-    return entries, tables
+    tables = {p.relative_to(root).as_posix(): pq.read_table(p) for p in sorted((root / "stop_search").rglob("*.parquet"))}
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                   if p.is_file() and not re.fullmatch(r"\..+\.tmp", p.name))
+    return entries, tables, files
 
 
 def test_cli_fetch_killed_mid_run_then_resumed_equals_an_uninterrupted_run(tmp_path):
@@ -325,9 +330,10 @@ def test_cli_fetch_killed_mid_run_then_resumed_equals_an_uninterrupted_run(tmp_p
         assert api.count("stops-force") - before <= full_requests - stored_before_resume + 4
         assert all(r.params.get("date") for r in api.requests_for("stops-force"))
 
-    full_entries, full_tables = store_contents(full)
-    resumed_entries, resumed_tables = store_contents(resumed)
+    full_entries, full_tables, full_files = store_contents(full)
+    resumed_entries, resumed_tables, resumed_files = store_contents(resumed)
     assert full_entries == resumed_entries
+    assert full_files == resumed_files
     assert sorted(full_tables) == sorted(resumed_tables) and len(full_tables) == 47  # empty months have a (0-row) file too
     for name, table in full_tables.items():
         assert table.equals(resumed_tables[name]), name
