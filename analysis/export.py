@@ -139,42 +139,104 @@ def _wrap(text: str, *, px: float, width: float) -> list[str]:
     return textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
 
 
-def _legend_on_top(fig: go.Figure) -> bool:
-    legend = fig.layout.legend
-    return legend.orientation == "h" and fig.layout.showlegend is not False
+WATERMARK_NAMES = ("demo-watermark", "watermark")   # analysis.figures.base.WATERMARK_NAME, and ours
+NOTE_NAMES = ("note",)                              # builders' notes under the plot
+
+
+def _plain(text: str) -> str:
+    """Annotation text without markup: <br> becomes '; ', tags go, entities are decoded."""
+    text = re.sub(r"<br\s*/?>", "; ", str(text), flags=re.I)
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def _legend_entries(fig: go.Figure) -> list[str]:
+    """Names the legend will show (none when the layout hides it or a lone trace needs none)."""
+    if fig.layout.showlegend is False:
+        return []
+    names = [str(t.name) for t in fig.data if t.showlegend is not False and t.name not in (None, "")]
+    names = list(dict.fromkeys(names))
+    return names if (len(fig.data) > 1 or fig.layout.showlegend) else []
+
+
+def _legend_rows(names: list[str], *, width: float) -> int:
+    """Rows a horizontal legend of these names needs across `width` pixels (13 px font)."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = len(name) * 7.5 + 48
+        if used and used + item > width:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
+def _category_label_px(fig: go.Figure) -> int:
+    """Width the longest category label on a y axis needs (horizontal bars, ticktext), 13 px font."""
+    labels: list[str] = []
+    for trace in fig.data:
+        y = getattr(trace, "y", None)
+        if y is not None and (getattr(trace, "orientation", None) == "h" or
+                              any(isinstance(v, str) for v in list(y)[:50])):
+            labels += [str(v) for v in y if isinstance(v, str)]
+    for name in dir(fig.layout):
+        if name.startswith("yaxis"):
+            axis = getattr(fig.layout, name, None)
+            if axis is not None and axis.ticktext:
+                labels += [str(t) for t in axis.ticktext]
+    return int(max((len(_plain(t)) for t in labels), default=0) * 7.2)
 
 
 def decorate(fig: go.Figure, ctx: ExportContext, *, width: int = WIDTH, watermark: bool = True) -> go.Figure:
     """A copy of `fig` laid out for print: title, subtitle, source line, caveats, demo watermark.
 
     `watermark=False` leaves out the diagonal demo mark (the demo note stays in the footer): for pages
-    that carry their own mark. The app's figure is never changed. Horizontal legends move above the plot so they cannot meet
-    the footer; margins grow to fit wrapped text, and the plot keeps at least PLOT_HEIGHT pixels.
+    that carry their own mark. The app's figure is never changed. Legends move above the plot, horizontal,
+    so they cannot meet the footer or need right margin; margins grow to fit wrapped text and long
+    category labels, and the plot keeps at least PLOT_HEIGHT pixels (or the height the builder asked for).
     """
     out = go.Figure(fig)
     margin = out.layout.margin
     left = margin.l if margin.l is not None else 80
     right = margin.r if margin.r is not None else 40
+    labels_px = _category_label_px(out)
+    if labels_px:  # long category labels (horizontal bars) would be cut at the left edge
+        has_title = any(getattr(out.layout, n).title.text for n in dir(out.layout)
+                        if n.startswith("yaxis") and getattr(out.layout, n, None) is not None)
+        left = max(left, min(int(width * 0.4), labels_px + 24 + (26 if has_title else 0)))
     text_width = width - 40
+    # A builder's own demo mark and notes below the plot would collide with the footer: the footer takes
+    # the notes over (wrapped), and one demo mark is drawn here. A figure built from demo data stays demo.
+    meta = out.layout.meta if isinstance(out.layout.meta, dict) else {}
+    demo = ctx.demo or bool(meta.get("demo"))
+    notes = [_plain(a.text) for a in out.layout.annotations if a.name in NOTE_NAMES and a.text]
+    out.layout.annotations = [a for a in out.layout.annotations
+                              if a.name not in WATERMARK_NAMES and a.name not in NOTE_NAMES]
+    wanted_plot = (out.layout.height or 0) - (margin.t if margin.t is not None else 70) \
+        - (margin.b if margin.b is not None else 60)
 
     title_lines = _wrap(ctx.title, px=TITLE_SIZE * 1.06, width=text_width)  # bold is wider
     sub_lines = _wrap(ctx.subtitle, px=SUBTITLE_SIZE, width=text_width) if ctx.subtitle else []
     header_px = 14 + 6 + len(title_lines) * TITLE_SIZE * 1.3 + len(sub_lines) * SUBTITLE_SIZE * 1.35
-    legend_px = 34 if _legend_on_top(out) else 0
-    top = int(header_px + 18 + legend_px + 10)
+    # Legends go above the plot, horizontal: a legend at the right would need margin the layout lacks.
+    legend_names = _legend_entries(out)
+    legend_px = 24 * _legend_rows(legend_names, width=width - left - right) + 10 if legend_names else 0
+    # subplot titles sit just above the plot area: a legend there goes above them
+    lift_px = 24 if legend_px and any(a.yref == "paper" and a.y is not None and a.y >= 0.98
+                                      and a.yanchor == "bottom" for a in out.layout.annotations) else 0
+    top = int(header_px + 18 + legend_px + lift_px + 10)
 
-    foot = [ctx.source_line] + [f"• {c}" for c in ctx.caveats] + ([DEMO_NOTE] if ctx.demo else [])
+    foot = ([f"Note: {n}" for n in notes] + [ctx.source_line] + [f"• {c}" for c in ctx.caveats]
+            + ([DEMO_NOTE] if demo else []))
     foot_lines = [line for item in foot for line in _wrap(item, px=FOOT_SIZE, width=text_width)]
     axis_px = 70 if (out.layout.xaxis.title.text) else 50
     foot_px = len(foot_lines) * FOOT_SIZE * 1.35 + 10
     bottom = int(axis_px + foot_px + 12)
-    height = max(MIN_HEIGHT, top + PLOT_HEIGHT + bottom)
+    height = max(MIN_HEIGHT, top + max(PLOT_HEIGHT, wanted_plot) + bottom)
 
     plot_h = height - top - bottom
     out.update_layout(
         width=width, height=height, autosize=False,
         font=dict(family=FONT),
-        margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=False),
+        margin=dict(l=left, r=right, t=top, b=bottom),
         title=dict(text=""),
         paper_bgcolor="white",
     )
@@ -195,15 +257,16 @@ def decorate(fig: go.Figure, ctx: ExportContext, *, width: int = WIDTH, watermar
             name="export-subtitle",
         )
     if legend_px:
-        out.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom",
-                                      yref="paper"))
+        out.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=1.0 + lift_px / plot_h,
+                                      yanchor="bottom",
+                                      yref="paper", font=dict(size=13)))
     out.add_annotation(
         text="<br>".join(_esc(line) for line in foot_lines), showarrow=False, align="left",
         xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
         xshift=-(left - 20), yshift=-axis_px, font=dict(size=FOOT_SIZE, color="#333", family=FONT),
     )
-    if ctx.demo and watermark:
-        out.add_annotation(
+    if demo and watermark:
+        out.add_annotation(name=WATERMARK_NAMES[0],
             text=DEMO_TEXT, showarrow=False, textangle=-24, opacity=0.16,
             xref="paper", yref="paper", x=0.5, y=0.5, xanchor="center", yanchor="middle",
             font=dict(size=int(width / 12), color="#b40000", family=FONT),

@@ -7,6 +7,7 @@ import html
 import importlib
 import inspect
 import logging
+import pkgutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 ("Small forces have wide limits; a flag is a reason to look closer, not a finding.",),
                 multi_force_only=True),
 )
+
+SECTION_KEYS: tuple[str, ...] = tuple(spec.key for spec in SECTIONS)
 
 METHODS: tuple[tuple[str, str], ...] = (
     ("Rates", "Searches of persons (vehicle-only searches left out) by ethnic group over Census 2021 usual "
@@ -235,15 +238,28 @@ def _resolve(target: str) -> Callable[..., Any] | None:
     return None
 
 
-def _figure_builder(names: Sequence[str]) -> Callable[..., go.Figure] | None:
+def _figure_modules() -> list[Any]:
+    """analysis.figures and, when it does not re-export its builders, its submodules."""
     try:
-        figures = importlib.import_module("analysis.figures")
+        package = importlib.import_module("analysis.figures")
     except ImportError:
-        return None
+        return []
+    modules = [package]
+    for info in pkgutil.iter_modules(getattr(package, "__path__", [])):
+        try:
+            modules.append(importlib.import_module(f"analysis.figures.{info.name}"))
+        except ImportError:
+            continue
+    return modules
+
+
+def _figure_builder(names: Sequence[str]) -> Callable[..., go.Figure] | None:
+    modules = _figure_modules()
     for name in names:
-        builder = getattr(figures, name, None)
-        if callable(builder):
-            return builder
+        for module in modules:
+            builder = getattr(module, name, None)
+            if callable(builder):
+                return builder
     return None
 
 
@@ -283,12 +299,19 @@ def _table_caveats(table: pd.DataFrame, base: Sequence[str], selection: Selectio
 
 def build_report(records: pd.DataFrame, manifest: pd.DataFrame | None, selection: Selection, *, demo: bool,
                  view_url: str | None = None, title: str | None = None,
-                 figures: Mapping[str, Callable[..., go.Figure]] | None = None) -> Report:
+                 figures: Mapping[str, Callable[..., go.Figure]] | None = None,
+                 sections: Sequence[str] | None = None) -> Report:
     """Compute every section for the selection (records are filtered here with `select`).
 
     Charts come from analysis.figures (builder names in SECTIONS); `figures` maps a section key to a
-    builder that replaces it (the dashboard's own, or a test's).
+    builder that replaces it (the dashboard's own, or a test's). `sections` keeps only those keys
+    (SECTION_KEYS order), e.g. ('rates', 'disparity') for a short report.
     """
+    if sections is not None:
+        unknown = sorted(set(sections) - set(SECTION_KEYS))
+        if unknown:
+            raise ValueError(f"unknown report section {', '.join(unknown)}; choose from {', '.join(SECTION_KEYS)}")
+    wanted = set(SECTION_KEYS if sections is None else sections)
     chosen = select(records, selection)
     if not len(chosen):
         names = ", ".join(reference_data.force_name(f) for f in selection.forces)
@@ -308,7 +331,7 @@ def build_report(records: pd.DataFrame, manifest: pd.DataFrame | None, selection
         .groupby("force")}
     tables: dict[str, pd.DataFrame] = {}
     for spec in SECTIONS:
-        if spec.multi_force_only and len(selection.forces) < 2:
+        if (spec.multi_force_only and len(selection.forces) < 2) or spec.key not in wanted:
             continue
         fn = _resolve(spec.table)
         if fn is None:
@@ -329,7 +352,7 @@ def build_report(records: pd.DataFrame, manifest: pd.DataFrame | None, selection
         figure = None
         if builder is not None:
             try:
-                figure = _call(builder, table, selection=selection, reference=selection.reference)
+                figure = _call(builder, table, selection=selection, reference=selection.reference, demo=demo)
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("figure for %s failed: %s", spec.key, error)
                 missing.append(f"{spec.title} chart: {error}")

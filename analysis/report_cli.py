@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis import views
 from analysis.export import DEMO_NOTE, FORMATS, Renderer, slug
-from analysis.report import Report, build_report
+from analysis.report import SECTION_KEYS, Report, build_report
 from analysis.selection import Selection
 from data import reference_data
 from data.errors import StopSearchDataError
@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", required=True, metavar="YYYY-MM")
     p.add_argument("--out", required=True, type=Path, help="output folder (created)")
     p.add_argument("--formats", default=",".join(ALL_FORMATS), help=f"any of {','.join(ALL_FORMATS)}")
+    p.add_argument("--sections", default=None,
+                   help=f"only these report sections, comma-separated: {','.join(SECTION_KEYS)} (default all)")
     p.add_argument("--ethnicity", choices=("self", "officer"), default="self")
     p.add_argument("--level", choices=("broad", "detailed"), default="broad")
     p.add_argument("--reference", default=None, help="reference group (default White; White British if detailed)")
@@ -127,12 +129,13 @@ class _Source:
 
 
 def _one(source: _Source, selection: Selection, directory: Path, formats: Sequence[str], *,
-         renderer: Renderer | None, app_url: str | None, pdf_method: str, label: str) -> Outcome:
+         renderer: Renderer | None, app_url: str | None, pdf_method: str, label: str,
+         sections: Sequence[str] | None = None) -> Outcome:
     started = time.perf_counter()
     try:
         records = source.records(selection.forces, selection.months)
         report = build_report(records, source.manifest, selection, demo=source.demo,
-                              view_url=view_url(selection, base=app_url))
+                              view_url=view_url(selection, base=app_url), sections=sections)
         files = write_report(report, directory, formats, renderer=renderer, pdf_method=pdf_method)
         return Outcome(label, directory, report, files, seconds=time.perf_counter() - started)
     except StopSearchDataError as error:
@@ -171,6 +174,9 @@ def write_index(outcomes: Sequence[Outcome], path: Path, *, title: str, demo: bo
 
 def run(args: argparse.Namespace) -> int:
     formats = _formats(args.formats)
+    sections = [k.strip() for k in args.sections.split(",") if k.strip()] if args.sections else None
+    if sections is not None and (bad := sorted(set(sections) - set(SECTION_KEYS))):
+        raise ValueError(f"unknown report section {', '.join(bad)}; choose from {','.join(SECTION_KEYS)}")
     start, end = normalise_month(args.start), normalise_month(args.end)
     reference = args.reference or views.default_reference(args.level)
     base = Selection.build(args.forces, start, end, ethnicity=args.ethnicity, level=args.level,
@@ -195,7 +201,8 @@ def run(args: argparse.Namespace) -> int:
         with tqdm(total=len(jobs), file=sys.stderr, unit="report", disable=len(jobs) < 2,
                   desc="reports") as bar, ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_one, source, sel, directory, formats, renderer=renderer, app_url=args.app_url,
-                                   pdf_method=args.pdf_method, label=label) for sel, directory, label in jobs]
+                                   pdf_method=args.pdf_method, label=label, sections=sections)
+                       for sel, directory, label in jobs]
             for future in as_completed(futures):
                 outcome = future.result()
                 outcomes.append(outcome)

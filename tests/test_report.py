@@ -52,7 +52,9 @@ def renderer():
 
 @pytest.fixture(scope="module")
 def written(records, renderer, tmp_path_factory) -> Path:
-    report = build_report(records, demo_manifest(), SELECTION, demo=True, view_url=URL, figures=FIGURES)
+    # three sections keep the module quick (every section renders the same way)
+    report = build_report(records, demo_manifest(), SELECTION, demo=True, view_url=URL, figures=FIGURES,
+                          sections=("rates", "disparity", "trend"))
     out = tmp_path_factory.mktemp("report")
     report.write_html(out / "report.html")
     report.write_pdf(out / "report.pdf", renderer=renderer)
@@ -93,6 +95,8 @@ def test_pdf_prints_text_and_renders(written, tmp_path):
     pdf = written / "report.pdf"
     reader = PdfReader(str(pdf))
     assert len(reader.pages) >= 3
+    assert len(reader.pages) == int(subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+                                    .stdout.split("Pages:")[1].split()[0])
     box = reader.pages[0].mediabox  # A4 landscape: 842 x 595 pt
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
@@ -126,6 +130,11 @@ def test_csv_equals_the_analysis_output(written, records, name, function):
     assert any("age range: 18-24, 25-34" in line for line in head)
 
 
+def test_unknown_section_is_refused(records):
+    with pytest.raises(ValueError, match="unknown report section"):
+        build_report(records, demo_manifest(), SELECTION, demo=True, sections=("rates", "pie"))
+
+
 def test_no_records_is_a_clear_error(records):
     empty = Selection.build("kent", "2019-01", "2019-03")
     with pytest.raises(NoData, match="No stop-and-search records for Kent Police"):
@@ -150,7 +159,7 @@ def test_batch_command_writes_one_report_per_force_and_an_index(records, tmp_pat
     env = {**os.environ, "STOPSEARCH_DATA_DIR": str(store.root), "PYTHONPATH": str(PROJECT)}
     done = subprocess.run([sys.executable, "-m", "analysis", "report", "--forces", "kent,essex,dorset,city-of-london",
                            "--each-force", "--from", "2024-04", "--to", "2024-06", "--out", str(out),
-                           "--formats", "html,pdf,csv"], capture_output=True, text=True, timeout=240, cwd=PROJECT,
+                           "--formats", "html,pdf,csv", "--sections", "rates,disparity"], capture_output=True, text=True, timeout=240, cwd=PROJECT,
                           env=env)
     assert done.returncode == 1, done.stderr
     assert "dorset" in done.stderr and "No stop-and-search records for Dorset Police" in done.stderr
@@ -171,7 +180,7 @@ def test_batch_command_writes_one_report_per_force_and_an_index(records, tmp_pat
 
 def test_pdf_by_chromium_command_line(records, renderer, tmp_path):
     one = Selection.build("kent", "2024-04", "2025-03")
-    report = build_report(records, demo_manifest(), one, demo=False, figures=FIGURES)
+    report = build_report(records, demo_manifest(), one, demo=False, figures=FIGURES, sections=("rates",))
     path = report.write_pdf(tmp_path / "cli.pdf", renderer=renderer, method="cli")
     text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
     assert "Kent Police" in text and DEMO_TEXT not in text
