@@ -172,7 +172,8 @@ class Headline:
 
 
 def ratio_headline(row: pd.Series | None, *, not_stated_share: float | None = None) -> Headline:
-    """The disparity ratio of one row of `analysis.rates.disparity`, with its not-stated sensitivity."""
+    """The disparity ratio of one row of `analysis.rates.disparity`, with its not-stated sensitivity:
+    how far the ratio could move if every 'Not stated' search belonged to the reference group, or to the group."""
     if row is None:
         return Headline("n/a", "no interval", "no searches in this selection", "")
     value = f"{fmt_number(row['ratio'], 2)}x" if is_number(row["ratio"]) else "n/a"
@@ -180,9 +181,9 @@ def ratio_headline(row: pd.Series | None, *, not_stated_share: float | None = No
               f"{fmt_count(row['reference_searches'])} of {row['reference']} people")
     caveats = []
     if is_number(row.get("ratio_if_not_stated_group")) and is_number(row.get("ratio_if_not_stated_reference")):
-        low, high = sorted((float(row["ratio_if_not_stated_reference"]), float(row["ratio_if_not_stated_group"])))
-        caveats.append(f"if every 'Not stated' search were {row['reference']} / {row['group']}: "
-                       f"{low:.2f}x to {high:.2f}x")
+        caveats.append(f"if every 'Not stated' search were {row['reference']}: "
+                       f"{float(row['ratio_if_not_stated_reference']):.2f}x; if every one were {row['group']}: "
+                       f"{float(row['ratio_if_not_stated_group']):.2f}x")
     if not_stated_share is not None and is_number(not_stated_share):
         caveats.append(f"ethnicity not stated in {fmt_share(not_stated_share)} of searches of persons")
     if bool(row.get("small_n", False)):
@@ -216,6 +217,35 @@ def searches_headline(not_stated: pd.DataFrame, selection: object) -> Headline:
                     f"{forces} force{'s' if forces != 1 else ''}, {months} month{'s' if months != 1 else ''}; "
                     f"{fmt_count(row['not_stated'])} with ethnicity not stated",
                     "vehicle-only searches are left out")
+
+
+def not_stated_headline(not_stated: pd.DataFrame) -> Headline:
+    """The share of searches of persons with ethnicity not stated (Wilson interval), and unrecognised labels."""
+    from analysis.intervals import wilson
+
+    row = overall(not_stated)
+    if not len(row) or not row["searches_of_persons"].iloc[0]:
+        return Headline("n/a", "no interval", "no searches in this selection", "")
+    row = row.iloc[0]
+    low, high = wilson(row["not_stated"], row["searches_of_persons"])
+    caveat = "counted in totals, in no group; no population"
+    if is_number(row.get("unrecognised")) and row["unrecognised"]:
+        caveat += f"; {fmt_count(row['unrecognised'])} more carry a label no table knows"
+    return Headline(fmt_share(row["share"]), fmt_interval(low, high, share=True),
+                    f"{fmt_count(row['not_stated'])} of {fmt_count(row['searches_of_persons'])} searches of persons",
+                    caveat)
+
+
+def coverage_headline(summary: Mapping[str, int]) -> Headline:
+    """Force-months with data out of those the selection covers."""
+    have = summary.get("ok", 0) + summary.get("empty", 0)
+    cells = summary.get("cells", 0)
+    missing = [f"{summary.get(s, 0)} {STATUS_LABELS[s]}" for s in STATUS_ORDER[2:] if summary.get(s, 0)]
+    return Headline(f"{have} of {cells}", "a count: no interval",
+                    "force-months with data" + (f" ({summary.get('empty', 0)} with no searches)"
+                                                if summary.get("empty", 0) else ""),
+                    ("missing: " + ", ".join(missing) + "; missing months are not zero searches") if missing
+                    else "every force-month in the selection is in the data")
 
 
 def share_headline(row: pd.Series | None, *, numerator: str, denominator: str, what: str) -> Headline:
@@ -370,13 +400,15 @@ MEASURE_WORDS = {"Arrest": "arrested", "No further action": "given no further ac
                  "what the officer was looking for (outcome linked to the object of search)"}
 
 
-def plain_tests(pairwise: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
+def plain_tests(pairwise: pd.DataFrame, *, alpha: float = 0.05, group: str | None = None) -> list[str]:
     """One plain-English sentence per comparison of the overall rows of a pairwise test table.
 
     'Searches of Black people ended in arrest less often than searches of White people (11.2% vs 12.9%);
     the difference is larger than chance would explain (p = 0.001 after allowing for 8 comparisons).'
     """
     rows = overall(pairwise) if len(pairwise) else pairwise
+    if group is not None and len(rows):
+        rows = rows.loc[rows["group"].astype(str) == group]
     sentences = []
     for _, row in rows.iterrows():
         what = MEASURE_WORDS.get(str(row["outcome"]), str(row["outcome"]).lower())
@@ -393,8 +425,8 @@ def plain_tests(pairwise: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
         sentences.append(
             f"Searches of {row['group']} people were {what} {direction} than searches of {row['other']} people "
             f"({fmt_share(g)} of {fmt_count(row['group_total'])} vs {fmt_share(o)} of "
-            f"{fmt_count(row['other_total'])}): {verdict} (p = {float(row['p_holm']):.2g} after the Holm "
-            f"adjustment for {len(rows)} comparisons).")
+            f"{fmt_count(row['other_total'])}): {verdict} (p = {float(row['p_holm']):.2g}, Holm-adjusted for "
+            "the number of comparisons).")
     return sentences
 
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pandas as pd
-import streamlit as st
 
-from analysis.figures.data_charts import agreement_figure, coverage_figure, quality_figure
-from analysis.figures.force_charts import compare_figure, funnel_figure
-from analysis.figures.group_charts import disparity_figure, rates_figure, trend_figure
-from analysis.figures.share_charts import (
+from analysis.figures import (
+    agreement_figure,
     arrest_figure,
+    compare_figure,
+    coverage_figure,
+    disparity_figure,
     find_rate_figure,
+    funnel_figure,
+    map_figure,
     mix_figure,
     outcomes_figure,
+    quality_figure,
+    rates_figure,
     thorough_figure,
+    trend_figure,
+    use_of_force_figure,
 )
 from analysis.selection import Selection
 from app import components
@@ -83,8 +89,10 @@ def funnel(table: pd.DataFrame, curve: pd.DataFrame, group: str, *, dataset: Dat
           dataset=dataset, selection=selection, key=key, on_select=on_select or "ignore")
 
 
-def use_of_force(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
+def use_of_force(table: pd.DataFrame, year: str, *, dataset: Dataset, selection: Selection, key: str,
+                 caveats: Sequence[str] = ()) -> None:
+    _show(use_of_force_figure(table, year=year), table, dataset=dataset, selection=selection, key=key,
+          caveats=caveats, use_of_force=True)
 
 
 def coverage(cells: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
@@ -101,4 +109,6 @@ def agreement(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, ke
 
 
 def map(points: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:  # noqa: A001
-    st.map(points, latitude="latitude", longitude="longitude")
+    _show(map_figure(points, group_column="group"), points, dataset=dataset, selection=selection, key=key,
+          caveats=("Points are anonymised by data.police.uk to a nearby street; searches with no location "
+                   "are not shown.",))

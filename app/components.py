@@ -82,8 +82,6 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
     context = export_context(dataset, selection, title=title, caveats=caveats, use_of_force=use_of_force)
     shown = export.interactive(fig, context)
     event = st.plotly_chart(shown, key=key, on_select=on_select, selection_mode=selection_mode, width="stretch")
-    if caveats:
-        st.caption(" ".join(caveats))
     with st.expander("Table and downloads", expanded=False):
         if table is not None:
             st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")

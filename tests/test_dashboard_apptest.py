@@ -5,16 +5,20 @@ cleared st.cache_data. Oracles: the analysis functions themselves on the same se
 """
 from __future__ import annotations
 
+import base64
 import json
 import socket
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from analysis.compare import compare
 from analysis.rates import disparity, rates
 from analysis.selection import Selection, select
 from data import schema
@@ -62,6 +66,27 @@ def _metric(at: AppTest, label_start: str) -> str:
 
 def _figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def _figure(at: AppTest, kind: str) -> go.Figure:
+    """The chart of one kind (fig.layout.meta['kind']), decoded back into a plotly Figure."""
+    for chart in at.get("plotly_chart"):
+        fig = pio.from_json(chart.proto.spec, skip_invalid=True)
+        if (fig.layout.meta or {}).get("kind") == kind:
+            return fig
+    raise AssertionError(f"no {kind} chart on the page")
+
+
+def _array(value: object) -> np.ndarray:
+    """A Plotly spec array: a plain list, or the typed-array form {'dtype': 'f8', 'bdata': base64, 'shape'}."""
+    if isinstance(value, dict) and "bdata" in value:
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return out.reshape([int(n) for n in str(value["shape"]).split(",")]) if value.get("shape") else out
+    return np.asarray(value)
+
+
+def _bars(fig: go.Figure) -> dict[str, float]:
+    return {str(t.name): float(_array(t.y).astype(float)[0]) for t in fig.data if t.type == "bar"}
 
 
 def _params(at: AppTest) -> dict[str, list[str]]:
@@ -246,3 +271,55 @@ def test_choosing_a_force_on_compare_drills_the_whole_app_into_it(fresh: Path) -
     assert at.multiselect(key="forces").value == ["west-midlands"]
     assert _params(at)["forces"] == ["west-midlands"] and _params(at)["page"] == ["overview"]
     assert "West Midlands Police" in _texts(at)
+
+
+# ------------------------------------------------------------------------------------------ charts
+def test_charts_carry_the_analysis_numbers_and_follow_the_filters(fresh: Path) -> None:
+    at = _app(forces=["kent", "essex"])
+    start, end = at.selectbox(key="start").value, at.selectbox(key="end").value
+    records = demo_records()
+
+    def expected(filters: dict[str, list[str]]) -> dict[str, float]:
+        selection = Selection.build(["kent", "essex"], start, end, filters=filters)
+        table = rates(select(records, selection), selection)
+        pooled = table.loc[table["force"].eq("ALL") & table["rate_per_1000"].notna()]
+        return dict(zip(pooled["group"].astype(str), pooled["rate_per_1000"].astype(float), strict=True))
+
+    shown = _bars(_figure(at, "rates"))
+    assert shown.keys() == expected({}).keys()
+    np.testing.assert_allclose([shown[g] for g in shown], [expected({})[g] for g in shown], rtol=1e-12)
+
+    at.multiselect(key="age").set_value(["18-24"]).run()
+    _no_problems(at)
+    narrowed = _bars(_figure(at, "rates"))
+    want = expected({"age_range": ["18-24"]})
+    np.testing.assert_allclose([narrowed[g] for g in want], [want[g] for g in want], rtol=1e-12)
+    assert narrowed != shown
+    # every chart says it is demo data
+    for spec in _figures(at):
+        assert any(DEMO_LABEL in str(a.get("text", "")) for a in spec["layout"].get("annotations", [])), spec["layout"].get("meta")
+
+
+def test_compare_page_plots_every_force_ratio_from_analysis_compare(fresh: Path) -> None:
+    at = _app(page="compare")
+    _no_problems(at)
+    start, end = at.selectbox(key="start").value, at.selectbox(key="end").value
+    fig = _figure(at, "compare")
+    trace = fig.data[0]
+    ids = [str(c[0]) if isinstance(c, (list, tuple, np.ndarray)) else str(c) for c in _array(trace.customdata)]
+    shown = dict(zip(ids, _array(trace.x).astype(float), strict=True))
+    records = demo_records()
+    forces = at.multiselect(key="forces").options
+    assert forces  # every force in the data is on the chart's selection
+    from analysis import views
+
+    selection = Selection.build(views.forces_in(records), start, end)
+    table = compare(select(records, selection), selection)
+    black = table.loc[table["group"].eq("Black") & table["ratio"].notna() & table["force"].ne("ALL")]
+    want = dict(zip(black["force"].astype(str), black["ratio"].astype(float), strict=True))
+    assert shown.keys() == want.keys()
+    np.testing.assert_allclose([shown[f] for f in want], [want[f] for f in want], rtol=1e-12)
+    assert _figure(at, "funnel").data
+    league = at.dataframe[-1].value          # the league table: one row per force with a ratio or not
+    assert len(league) == len(table.loc[table["group"].eq("Black") & table["force"].ne("ALL")])
+    assert league["Ratio"].iloc[0] == pytest.approx(max(want.values()))

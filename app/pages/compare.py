@@ -17,6 +17,16 @@ limits, allowing for genuine variation between forces). Forces outside the outer
 closer look; hollow dots are forces with fewer than 20 searches in a group. **Click a force** (or choose
 it below) to see the whole dashboard for that force.
 """
+LEAGUE_FORMAT = {
+    "Ratio": st.column_config.NumberColumn(format="%.2f"),
+    "95% CI low": st.column_config.NumberColumn(format="%.2f"),
+    "95% CI high": st.column_config.NumberColumn(format="%.2f"),
+    "Group searches": st.column_config.NumberColumn(format="localized"),
+    "Reference searches": st.column_config.NumberColumn(format="localized"),
+    "z": st.column_config.NumberColumn(format="%.2f"),
+    "q (FDR)": st.column_config.NumberColumn(format="%.3f"),
+    "Fewer than 20": st.column_config.CheckboxColumn(),
+}
 SORT_LABELS = {"ratio": "Ratio (highest first)", "name": "Force name", "searches": "Searches (most first)",
                "z": "Distance from the pooled ratio (z)"}
 
@@ -56,10 +66,12 @@ def render(dataset: Dataset, selection: Selection) -> None:
     group = st.session_state["group"]
     forces = list(dataset.forces)
 
-    st.subheader(f"{group} vs {selection.reference}: every force's ratio")
+    st.selectbox("Show the whole dashboard for one force", forces, index=None, key="drill",
+                 format_func=reference_data.force_name, placeholder="Choose a force (or click one below)...",
+                 on_change=_drill_from_selectbox)
+
     charts.forest(table, group, dataset=dataset, selection=everyone, key="compare_forest",
                   on_select=lambda: _drill_from_chart("compare_forest", forces))
-    st.subheader("Funnel plot")
     charts.funnel(table, tables.funnel(dataset, everyone), group, dataset=dataset, selection=everyone, key="compare_funnel",
                   on_select=lambda: _drill_from_chart("compare_funnel", forces))
 
@@ -67,8 +79,6 @@ def render(dataset: Dataset, selection: Selection) -> None:
     state.prepare("sort", list(SORT_LABELS), "ratio")
     st.selectbox("Order", list(SORT_LABELS), key="sort", format_func=SORT_LABELS.get)
     st.dataframe(views.league_table(table, group, sort=st.session_state["sort"]), hide_index=True,
-                 width="stretch", key="compare_league")
-
-    st.selectbox("Show the whole dashboard for one force", forces, index=None, key="drill",
-                 format_func=reference_data.force_name, placeholder="Choose a force...",
-                 on_change=_drill_from_selectbox)
+                 width="stretch", key="compare_league", column_config=LEAGUE_FORMAT)
+    st.caption("Click a column header to sort by it. Flags compare each force with the pooled ratio using "
+               "false-discovery-rate adjusted q-values: a reason to look closer, not a finding.")

@@ -25,9 +25,8 @@ def render(dataset: Dataset, selection: Selection) -> None:
     rates = tables.table("rates", dataset, selection)
     disparity = tables.table("disparity", dataset, selection)
 
-    st.subheader("Searches per 1,000 residents a year, by group")
+    st.subheader("Rates and ratios")
     charts.rates(rates, dataset=dataset, selection=selection, key="disparity_rates")
-    st.subheader(f"Disparity ratio against {selection.reference}")
     charts.ratios(disparity, dataset=dataset, selection=selection, key="disparity_ratios")
 
     st.subheader("Trend: rolling 12 months")

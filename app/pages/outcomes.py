@@ -43,14 +43,13 @@ def render(dataset: Dataset, selection: Selection) -> None:
                             key="metric_find")
     st.selectbox("Group compared with the reference", groups, key="group")
 
-    st.subheader("Outcome of searches, by group")
     charts.outcomes(result.outcomes, dataset=dataset, selection=selection, key="outcomes_mix",
                     caveats=(result.caveat,))
-    st.subheader("Find rate, by group")
     charts.find_rate(result.find_rate, dataset=dataset, selection=selection, key="outcomes_find",
                      caveats=(result.caveat,))
 
     st.subheader("Are the differences larger than chance?")
-    for sentence in views.plain_tests(result.pairwise):
-        st.markdown(f"- {sentence}")
+    st.markdown("\n".join(f"- {s}" for s in views.plain_tests(result.pairwise, group=group)))
+    with st.expander("Every group against the reference"):
+        st.markdown("\n".join(f"- {s}" for s in views.plain_tests(result.pairwise)))
     st.warning(result.caveat, icon=":material/warning:")

@@ -24,21 +24,18 @@ def render(dataset: Dataset, selection: Selection) -> None:
     rates = tables.table("rates", dataset, selection)
     disparity = tables.table("disparity", dataset, selection)
     not_stated = tables.table("not_stated", dataset, selection)
+    cells = views.coverage(dataset.manifest, selection.forces, selection.months)
+    summary = views.coverage_summary(cells)
 
     groups = views.comparison_groups(disparity)
     state.prepare("group", groups, views.default_group(groups))
+    st.selectbox("Group compared with the reference", groups, key="group")
     group = st.session_state["group"]
-    share = views.overall(not_stated)
-    share_value = share["share"].iloc[0] if len(share) else None
 
-    searches, ratio, group_rate, reference_rate = st.columns(4)
-    with searches:
-        components.headline("Searches of persons", views.searches_headline(not_stated, selection),
-                            key="metric_searches")
+    ratio, group_rate, reference_rate = st.columns(3)
     with ratio:
         components.headline(f"{group} vs {selection.reference}: disparity ratio",
-                            views.ratio_headline(views.group_row(disparity, group), not_stated_share=share_value),
-                            key="metric_ratio")
+                            views.ratio_headline(views.group_row(disparity, group)), key="metric_ratio")
     with group_rate:
         components.headline(f"{group}: searches per 1,000 a year",
                             views.rate_headline(views.group_row(rates, group)), key="metric_group_rate")
@@ -46,15 +43,18 @@ def render(dataset: Dataset, selection: Selection) -> None:
         components.headline(f"{selection.reference}: searches per 1,000 a year",
                             views.rate_headline(views.group_row(rates, selection.reference)),
                             key="metric_reference_rate")
-    st.selectbox("Group compared with the reference", groups, key="group")
+    searches, unstated, coverage = st.columns(3)
+    with searches:
+        components.headline("Searches of persons", views.searches_headline(not_stated, selection),
+                            key="metric_searches")
+    with unstated:
+        components.headline("Ethnicity not stated", views.not_stated_headline(not_stated), key="metric_not_stated")
+    with coverage:
+        components.headline("Data coverage", views.coverage_headline(summary), key="metric_coverage")
 
-    st.subheader("Searches per 1,000 residents a year, by group")
     charts.rates(rates, dataset=dataset, selection=selection, key="overview_rates")
 
-    st.subheader("Data coverage of this selection")
-    cells = views.coverage(dataset.manifest, selection.forces, selection.months)
-    st.markdown(views.coverage_sentence(views.coverage_summary(cells)))
     gaps = views.coverage_gaps(cells)
     if len(gaps):
-        with st.expander(f"Force-months without data ({len(gaps)})"):
+        with st.expander(f"Force-months without data in this selection ({len(gaps)})"):
             st.dataframe(gaps, hide_index=True, width="stretch", key="overview_gaps")

@@ -37,8 +37,10 @@ def render(dataset: Dataset, selection: Selection) -> None:
         forces = views.use_of_force_forces(selection.forces, dataset.forces)
         table = tables.use_of_force(forces, st.session_state["uof_year"],
                                     reference=views.broad_reference(selection.reference))
-        st.caption(f"Unit: {TACTICS_UNIT}.")
-        charts.use_of_force(table, dataset=dataset, selection=selection, key="uof_tactics")
+        st.caption(f"Unit: {TACTICS_UNIT}. Ethnicity is the officer's perception.")
+        charts.use_of_force(table, st.session_state["uof_year"], dataset=dataset, selection=selection,
+                            key="uof_tactics", caveats=(f"Counts are {TACTICS_UNIT}, not people or incidents; "
+                                                        "ethnicity is officer-perceived.",))
 
     st.subheader("More thorough searches (removal of more than outer clothing)")
     thorough = tables.table("thorough", dataset, selection)
