@@ -451,7 +451,11 @@ table.data th{background:#f3f3f3} table.data td.t{text-align:left}
 ul.caveats{font-size:13px;color:#333} .link{word-break:break-all;font-size:12px}
 .chart{width:100%;page-break-inside:avoid;break-inside:avoid} .chart img{width:100%}
 @page{size:A4 landscape;margin:12mm}
-@media print{body{max-width:none;padding:0} h2{break-after:avoid} section.charted{break-before:page}
+@media print{body{max-width:none;padding:0} h2,h3{break-after:avoid} section.charted{break-before:page}
+.chart img{width:auto;max-width:100%;max-height:150mm;display:block;margin:0 auto}
+section.charted .tableblock{break-before:page}
+.tablewrap{overflow:visible} table.data{font-size:8px;table-layout:auto}
+table.data th{overflow-wrap:anywhere;white-space:normal}
 details{display:block} details>summary{display:none} .chart{break-inside:avoid}
 .demo-mark{position:fixed;top:45%;left:0;width:100%;text-align:center;font-size:80px;font-weight:bold;
 color:rgba(180,0,0,0.10);transform:rotate(-24deg);z-index:10;pointer-events:none}}
@@ -536,7 +540,8 @@ def _page(report: Report, *, interactive_charts: bool, svgs: dict[str, bytes] | 
             body.append(f"<details><summary>Table ({len(section.table):,} rows)</summary>"
                         f"{table_html(section.table)}</details>")
         else:  # closed <details> would print nothing
-            body.append(f"<h3>Table</h3>{table_html(section.table, more=f'tables/{section.key}.csv')}")
+            body.append(f"<div class='tableblock'><h3>{_e(section.title)}: table</h3>"
+                        f"{table_html(section.table, max_rows=40, more=f'tables/{section.key}.csv')}</div>")
         if interactive_charts:
             body.append(f"<p>{_csv_link(section.key + '.csv', table_csv(section.table, section.context))}</p>")
         charted = " class='charted'" if section.figure is not None else ""

@@ -92,16 +92,26 @@ def all_forces(workers: int = 2, formats: str = "html,pdf,png,svg,csv") -> None:
           f"{seconds:.1f} s ({seconds / max(reports, 1):.2f} s a report; exit {code})")
 
 
+def _load() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().split()[0]
+    except OSError:
+        return "?"
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true", help="single force only")
     args = p.parse_args(argv or [])
+    print(f"   load average at start: {_load()} ({__import__('os').cpu_count()} cores)")
     single_force()
     plotly_to_image_baseline()
     if not args.quick:
         all_forces(workers=1)
         all_forces(workers=2)
         all_forces(workers=2, formats="html,csv")
+    print(f"   load average at end: {_load()}")
 
 
 if __name__ == "__main__":
