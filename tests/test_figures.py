@@ -390,3 +390,11 @@ def test_figures_from_real_tables_on_demo_data(demo_tables):
     league = figures.league_table(t["compare"])
     assert len(league) == t["compare"]["group"].eq("Black").sum()           # forces without a ratio come last
     assert list(league["Ratio"].dropna()) == sorted(black["ratio"], reverse=True)
+
+
+def test_rates_without_any_rate_says_why():
+    table = rates_table().assign(rate_per_1000=np.nan, ci_low=np.nan, ci_high=np.nan,
+                                 reason="no meaningful resident population")
+    fig = figures.rates_figure(table)
+    assert fig.layout.meta["empty"] and not traces(fig)
+    assert "no meaningful resident population" in fig.layout.annotations[0].text

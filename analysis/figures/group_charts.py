@@ -74,6 +74,8 @@ def rates_figure(table: pd.DataFrame, *, force: str | None = None, demo: bool = 
         fig.add_trace(go.Bar(x=[group] * len(row), y=rate, name=group, marker=bar_style(colour(group), small),
                              error_y=error_bars(rate, low, high), hovertext=hover,
                              hovertemplate="%{hovertext}<extra></extra>", customdata=row[["force"]].to_numpy()))
+    if not fig.data:   # no group has a rate (e.g. BTP, City of London): say why instead of empty axes
+        return empty_figure(kind="rates", title=title, demo=demo, message="<br>".join(left_out) or "No rates")
     fig.update_layout(showlegend=False, bargap=0.35)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=group_order(rows["group"]))
     return finish(fig, kind="rates", title=title, demo=demo, meta={"force": str(rows["force"].iloc[0])},

@@ -169,7 +169,9 @@ def mix_figure(table: pd.DataFrame, *, force: str | None = None, dimensions: Seq
     for i, dim in enumerate(dims, start=1):
         part = rows.loc[rows["dimension"].astype(str) == dim]
         categories = list(dict.fromkeys(part["category"].astype(str)))
-        for group in groups:
+        # horizontal grouped bars stack the first trace at the bottom: add in reverse so the top bar is the
+        # first group, and rank the legend in the usual order
+        for rank, group in reversed(list(enumerate(groups))):
             row = part.loc[part["group"].astype(str) == group]
             if not len(row):
                 continue
@@ -180,7 +182,8 @@ def mix_figure(table: pd.DataFrame, *, force: str | None = None, dimensions: Seq
                      f"{fmt_int(t)} searches" for cat, s, n, t in zip(row["category"], share, row["count"], totals,
                                                                      strict=True)]
             fig.add_trace(go.Bar(y=row["category"].astype(str).tolist(), x=share, orientation="h", name=group,
-                                 legendgroup=group, showlegend=i == 1, marker=bar_style(colour(group), small),
+                                 legendgroup=group, legendrank=rank, showlegend=i == 1,
+                                 marker=bar_style(colour(group), small),
                                  hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
                                  meta={"dimension": dim}), row=i, col=1)
         fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(categories)),
