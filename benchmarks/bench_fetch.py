@@ -17,13 +17,26 @@ if str(PROJECT) not in sys.path:  # `python benchmarks/bench_fetch.py` as well a
 from data.api import PoliceApiClient  # noqa: E402
 from data.fetch import fetch  # noqa: E402
 from data.months import add_months  # noqa: E402
-from data.ratelimit import API_RATE, RateLimiter  # noqa: E402
+from data.ratelimit import API_BURST, API_RATE, BURST_HEADROOM, RateLimiter  # noqa: E402
 from data.store import Store  # noqa: E402
 
 # Forces listed in every month of the synthetic availability list (the Met has gaps, so it is left out).
 FORCES = ["kent", "essex", "surrey", "sussex", "dorset", "durham", "cumbria", "cheshire", "derbyshire",
           "hampshire", "lancashire", "norfolk", "suffolk", "wiltshire", "west-mercia", "west-midlands"]
 LAST_MONTH = "2025-06"  # the synthetic list covers the 36 months to here
+
+
+class RecordingLimiter(RateLimiter):
+    """The client's own limiter (15/s, bursts of 25), noting when each request was let through."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stamps: list[float] = []
+
+    def acquire(self) -> float:
+        waited = super().acquire()
+        self.stamps.append(time.monotonic())  # list.append is atomic under the GIL
+        return waited
 
 
 def start_server(*, rate_limit: bool, latency: float, data_dir: Path) -> tuple[subprocess.Popen, str]:
@@ -52,12 +65,14 @@ def run(*, force_months: int, workers: int, latency: float, rate_limit: bool) ->
         data_dir.mkdir()
         server, url = start_server(rate_limit=rate_limit, latency=latency, data_dir=data_dir)
         try:
-            limiter = None if rate_limit else RateLimiter(rate=10_000, burst=10_000)
+            limiter = RecordingLimiter(API_RATE, API_BURST - BURST_HEADROOM) if rate_limit else \
+                RecordingLimiter(rate=10_000, burst=10_000)
             with PoliceApiClient(url, limiter=limiter) as client:
                 started, cpu = time.monotonic(), time.process_time()
                 summary = fetch(Store(Path(tmp) / "store"), forces, months, client=client, workers=workers)
                 seconds, cpu = time.monotonic() - started, time.process_time() - cpu
                 burst = client.limiter.burst
+                stamps = sorted(limiter.stamps)
         finally:
             served, refused = stop_server(server)
     requests = summary.requests
@@ -65,7 +80,9 @@ def run(*, force_months: int, workers: int, latency: float, rate_limit: bool) ->
             "retries": summary.retries, "seconds": seconds, "served": served, "refused_429": refused,
             "rate": requests / seconds, "burst": burst, "cpu_per_request": cpu / max(requests, 1),
             # the bucket lets `burst` requests go at once; the rest can go no faster than 15/s
-            "sustained": max(requests - burst, 0) / seconds, "best_seconds": max(requests - burst, 0) / API_RATE}
+            "sustained": max(requests - burst, 0) / seconds, "best_seconds": max(requests - burst, 0) / API_RATE,
+            # the pace once the burst is spent: requests let through after the burst-th one, per second
+            "steady": (len(stamps) - 1 - burst) / (stamps[-1] - stamps[burst]) if len(stamps) > burst + 1 else 0.0}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  sustained rate     {limited['sustained']:6.2f} requests/s = "
           f"{100 * limited['sustained'] / API_RATE:5.1f}% of 15/s (requests beyond the burst / all the time; "
           "target >= 90%)")
+    print(f"  steady pace        {limited['steady']:6.2f} requests/s = {100 * limited['steady'] / API_RATE:5.1f}% of 15/s "
+          "(requests sent after the burst was spent, from the client's own clock)")
     print(f"  fastest possible   {limited['best_seconds']:.2f} s; took "
           f"{100 * limited['best_seconds'] / limited['seconds']:5.1f}% of that pace")
 
@@ -100,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  load average at the end: {os.getloadavg()[0]:.1f} (a loaded machine slows the wall-clock figures, "
           "not the CPU ones)")
     ok = limited["refused_429"] == 0 and limited["failed"] == 0 and limited["sustained"] >= 0.9 * API_RATE
-    print(f"\n{'PASS' if ok else 'BELOW TARGET'}: sustained {100 * limited['sustained'] / API_RATE:.1f}% of 15/s, "
-          f"{limited['refused_429']} answered 429")
+    print(f"\n{'PASS' if ok else 'BELOW TARGET'}: sustained {100 * limited['sustained'] / API_RATE:.1f}% of 15/s "
+          f"end to end, steady pace {100 * limited['steady'] / API_RATE:.1f}%, {limited['refused_429']} answered 429")
     return 0 if ok else 1
 
 
