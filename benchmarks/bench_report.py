@@ -26,7 +26,7 @@ def single_force(force: str = "kent") -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         t = _clock()
-        renderer = Renderer().open()
+        renderer = Renderer(tabs=2).open()
         start = t()
         try:
             t = _clock()

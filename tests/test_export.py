@@ -174,3 +174,14 @@ def test_downloads_for_a_chart(renderer):
     assert files["png"].file_name == "searches-per-1-000-residents-by-ethnic-group.png"
     assert files["svg"].mime == "image/svg+xml" and files["pdf"].data[:5] == b"%PDF-"
     assert_frame_equal(read_table_csv(files["csv"].data), table)
+
+
+def test_a_render_does_not_leak_into_the_next(renderer):
+    # tabs are reloaded every RELOAD_EVERY renders, not after each: the same figure must give the same
+    # bytes whatever was drawn before it (kaleido's own reload-per-render gives these bytes too)
+    first = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]), layout=dict(title="other", yaxis_type="log"))
+    fig = decorate(small_figure(), CTX)
+    opts = export.render_options("png", fig)
+    before = renderer.render(fig, **opts)
+    renderer.render_many([(first, dict(format="png", width=700, height=500, scale=1))] * 3)
+    assert renderer.render(fig, **opts) == before
