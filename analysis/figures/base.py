@@ -133,9 +133,11 @@ def finish(fig: go.Figure, *, kind: str, title: str, demo: bool, meta: dict[str,
     if y_title is not None:
         fig.update_yaxes(title_text=y_title)
     if note:
-        fig.add_annotation(text=note, name="note", showarrow=False, xref="paper", yref="paper", x=0, y=-0.02,
-                           xanchor="left", yanchor="top", yshift=-40, font=dict(size=11, color="#555"),
+        # above the plot, under the title: below it the note would meet long rotated tick labels
+        fig.add_annotation(text=note, name="note", showarrow=False, xref="paper", yref="paper", x=0, y=1,
+                           xanchor="left", yanchor="bottom", yshift=6, font=dict(size=11, color="#555"),
                            align="left")
+        fig.update_layout(margin=dict(t=90))
     if demo:
         add_watermark(fig)
     return fig
