@@ -275,6 +275,18 @@ def test_a_server_enforcing_the_real_limit_sees_no_429(store):
     assert (48 - 25) / 15 - 0.1 <= elapsed < 15
 
 
+def test_a_client_faster_than_the_limit_recovers_from_429(store):
+    # a limiter set too generously (or a server stricter than documented: 15/s, bursts of only 5): the
+    # server refuses some requests; they are retried and every worker pauses
+    with FakePoliceApi(forces=synthetic_forces(), availability=AVAILABILITY, rate_limit=(15.0, 5)) as api:
+        with PoliceApiClient(api.url, limiter=RateLimiter(rate=60, burst=60), backoff_base=0.1, backoff_cap=1.0,
+                             max_attempts=8) as client:
+            summary = fetch(store, ["kent", "surrey", "btp", "essex"], MONTHS, client=client, workers=6)
+    refused = api.count(status=429)
+    assert summary.failed == [] and summary.ok == 47
+    assert refused > 0 and summary.retries == refused and summary.requests == 48 + refused
+
+
 # -- the real command line, killed and resumed ------------------------------------------------------------
 def run_cli(store_root: Path, api_url: str, **popen) -> subprocess.Popen:
     command = [sys.executable, "-m", "data", "fetch", "--forces", "kent,essex,surrey,btp", "--from", "2023-12",
