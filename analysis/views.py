@@ -301,26 +301,31 @@ def coverage_matrix(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------- map
-def map_points(records: pd.DataFrame, group_column: str, *, limit: int = 40_000,
+def map_points(records: pd.DataFrame, group_column: str, *, limit: int = 20_000,
                seed: int = 1) -> tuple[pd.DataFrame, int, int]:
     """Located searches for a map (a fixed random sample of at most `limit`), how many are located, in all.
 
-    Returns (points with latitude, longitude, group, force, month, street; located; total).
+    Returns (points with latitude, longitude, group, month, street; located; total). `street` is the
+    anonymised street and the force's name (names looked up once per force, not per point).
     """
+    columns = ["latitude", "longitude", "group", "month", "street"]
     total = int(len(records))
     if not total:
-        return pd.DataFrame(columns=["latitude", "longitude", "group", "force", "month", "street"]), 0, 0
+        return pd.DataFrame(columns=columns), 0, 0
     located_mask = records["latitude"].notna().to_numpy() & records["longitude"].notna().to_numpy()
     located = int(located_mask.sum())
     rows = np.flatnonzero(located_mask)
     if len(rows) > limit:
         rows = np.sort(np.random.default_rng(seed).choice(rows, size=limit, replace=False))
     sample = records.iloc[rows]
+    forces = sample["force"].astype(str)
+    names = forces.map({f: reference_data.force_name(f) for f in forces.unique()})
+    streets = sample["street"].astype(object).fillna("").astype(str)
     points = pd.DataFrame({
         "latitude": sample["latitude"].to_numpy(), "longitude": sample["longitude"].to_numpy(),
         "group": sample[group_column].astype(object).fillna("Unrecognised label").to_numpy(),
-        "force": sample["force"].astype(str).to_numpy(), "month": sample["month"].astype(str).to_numpy(),
-        "street": sample["street"].astype(object).fillna("").to_numpy(),
+        "month": sample["month"].astype(str).to_numpy(),
+        "street": (streets + ", " + names).str.lstrip(", ").to_numpy(),
     })
     return points, located, total
 

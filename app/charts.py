@@ -27,8 +27,8 @@ from analysis.selection import Selection
 from app import components
 from app.dataset import Dataset
 
-# Figures are built without their own demo mark: the export decoration adds one (on screen and in every
-# download), with the demo note in the footer, so a chart never carries two.
+# Builders get demo=; the export decoration keeps one demo mark and adds the demo note to the footer, on
+# screen and in every download.
 
 
 def _show(fig, table: pd.DataFrame | None, *, dataset: Dataset, selection: Selection, key: str,  # noqa: ANN001
@@ -40,75 +40,75 @@ def _show(fig, table: pd.DataFrame | None, *, dataset: Dataset, selection: Selec
 
 
 def rates(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _show(rates_figure(table), table, dataset=dataset, selection=selection, key=key)
+    _show(rates_figure(table, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key)
 
 
 def ratios(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _show(disparity_figure(table), table, dataset=dataset, selection=selection, key=key)
+    _show(disparity_figure(table, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key)
 
 
 def trend(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str, measure: str = "rate") -> None:
-    _show(trend_figure(table, measure=measure), table, dataset=dataset, selection=selection, key=key)
+    _show(trend_figure(table, measure=measure, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key)
 
 
 def mix(table: pd.DataFrame, dimension: str, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _show(mix_figure(table, dimensions=[dimension]), table.loc[table["dimension"].astype(str) == dimension],
+    _show(mix_figure(table, dimensions=[dimension], demo=dataset.demo), table.loc[table["dimension"].astype(str) == dimension],
           dataset=dataset, selection=selection, key=key)
 
 
 def outcomes(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str,
              caveats: Sequence[str] = ()) -> None:
-    _show(outcomes_figure(table), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
+    _show(outcomes_figure(table, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
 
 
 def arrest(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str,
            caveats: Sequence[str] = ()) -> None:
-    _show(arrest_figure(table), table.loc[table["outcome"].astype(str) == "Arrest"], dataset=dataset,
+    _show(arrest_figure(table, demo=dataset.demo), table.loc[table["outcome"].astype(str) == "Arrest"], dataset=dataset,
           selection=selection, key=key, caveats=caveats)
 
 
 def find_rate(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str,
               caveats: Sequence[str] = ()) -> None:
-    _show(find_rate_figure(table), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
+    _show(find_rate_figure(table, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
 
 
 def thorough(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str,
              caveats: Sequence[str] = ()) -> None:
-    _show(thorough_figure(table), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
+    _show(thorough_figure(table, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key, caveats=caveats)
 
 
 def forest(table: pd.DataFrame, group: str, *, dataset: Dataset, selection: Selection, key: str,
            on_select: Callable[[], None] | None = None) -> None:
-    _show(compare_figure(table, group=group), table.loc[table["group"].astype(str) == group], dataset=dataset,
+    _show(compare_figure(table, group=group, demo=dataset.demo), table.loc[table["group"].astype(str) == group], dataset=dataset,
           selection=selection, key=key, on_select=on_select or "ignore")
 
 
 def funnel(table: pd.DataFrame, curve: pd.DataFrame, group: str, *, dataset: Dataset, selection: Selection,
            key: str, on_select: Callable[[], None] | None = None) -> None:
-    _show(funnel_figure(table, curve, group=group), table.loc[table["group"].astype(str) == group],
+    _show(funnel_figure(table, curve, group=group, demo=dataset.demo), table.loc[table["group"].astype(str) == group],
           dataset=dataset, selection=selection, key=key, on_select=on_select or "ignore")
 
 
 def use_of_force(table: pd.DataFrame, year: str, *, dataset: Dataset, selection: Selection, key: str,
                  caveats: Sequence[str] = ()) -> None:
-    _show(use_of_force_figure(table, year=year), table, dataset=dataset, selection=selection, key=key,
+    _show(use_of_force_figure(table, year=year, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key,
           caveats=caveats, use_of_force=True)
 
 
 def coverage(cells: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    fig = coverage_figure(cells, forces=list(selection.forces), months=list(selection.months))
+    fig = coverage_figure(cells, forces=list(selection.forces), months=list(selection.months), demo=dataset.demo)
     _show(fig, cells, dataset=dataset, selection=selection, key=key)
 
 
 def quality(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _show(quality_figure(table), table, dataset=dataset, selection=selection, key=key)
+    _show(quality_figure(table, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key)
 
 
 def agreement(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
-    _show(agreement_figure(table), table, dataset=dataset, selection=selection, key=key)
+    _show(agreement_figure(table, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key)
 
 
 def map(points: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:  # noqa: A001
-    _show(map_figure(points, group_column="group"), points, dataset=dataset, selection=selection, key=key,
+    _show(map_figure(points, group_column="group", demo=dataset.demo), points, dataset=dataset, selection=selection, key=key,
           caveats=("Points are anonymised by data.police.uk to a nearby street; searches with no location "
                    "are not shown.",))

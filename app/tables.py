@@ -37,7 +37,7 @@ KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
 }
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner="Computing the tables for this selection...", max_entries=512)
 def _compute(kind: str, dataset_key: str, selection: Selection, _records: pd.DataFrame) -> Any:
     if kind == "disparity":
         # the numbers of analysis.rates.disparity, from the rates table already cached (one count, not two)

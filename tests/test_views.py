@@ -102,6 +102,8 @@ def test_map_points_samples_located_records_reproducibly() -> None:
     points, located, total = views.map_points(records, "self_defined_broad", limit=20)
     assert (located, total) == (50, 60)
     assert len(points) == 20 and set(points["group"]) == {"White"}
+    assert points.columns.tolist() == ["latitude", "longitude", "group", "month", "street"]
+    assert set(points["street"]) == {"Kent Police"}
     again, _, _ = views.map_points(records, "self_defined_broad", limit=20)
     pd.testing.assert_frame_equal(points, again)
 

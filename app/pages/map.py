@@ -16,7 +16,7 @@ are counted beside the map. Large selections show a fixed random sample of point
 """
 COLUMNS = ("force", "month", "latitude", "longitude", "street", "self_defined_broad", "self_defined_group",
            "officer_defined_broad")
-LIMIT = 40_000
+LIMIT = 20_000      # points drawn; more make the page slow to send and draw
 
 
 def render(dataset: Dataset, selection: Selection) -> None:
