@@ -514,3 +514,13 @@ def store_summary(manifest: pd.DataFrame) -> str:
     records = int(pd.to_numeric(manifest["records"], errors="coerce").fillna(0).sum())
     return (f"{len(manifest):,} force-months recorded ({parts}), {months.min()} to {months.max()}, "
             f"{records:,} records.")
+
+
+def map_sample_headline(shown: int, located: int) -> Headline:
+    """How many located searches the map draws (all of them, or a fixed random sample)."""
+    if not located:
+        return Headline("0", "a count: no interval", "no searches with a location", "")
+    sampled = shown < located
+    return Headline(fmt_count(shown), "a count: no interval",
+                    f"of {fmt_count(located)} searches with a location",
+                    "a fixed random sample, so groups keep their proportions" if sampled else "every located search")

@@ -109,6 +109,7 @@ def agreement(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, ke
 
 
 def map(points: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:  # noqa: A001
-    _show(map_figure(points, group_column="group", demo=dataset.demo), points, dataset=dataset, selection=selection, key=key,
+    _show(map_figure(points, group_column="group", demo=dataset.demo,
+                     title="Where searches happened, by ethnic group"), points, dataset=dataset, selection=selection, key=key,
           caveats=("Points are anonymised by data.police.uk to a nearby street; searches with no location "
                    "are not shown.",))

@@ -323,3 +323,21 @@ def test_compare_page_plots_every_force_ratio_from_analysis_compare(fresh: Path)
     league = at.dataframe[-1].value          # the league table: one row per force with a ratio or not
     assert len(league) == len(table.loc[table["group"].eq("Black") & table["force"].ne("ALL")])
     assert league["Ratio"].iloc[0] == pytest.approx(max(want.values()))
+
+
+def test_use_of_force_page_notes_missing_data_then_charts_stored_tables(fresh: Path, shared_dir: Path) -> None:
+    at = _app(page="use-of-force")
+    _no_problems(at)
+    assert any("No use-of-force data in the store" in i.value for i in at.info)
+    assert _figure(at, "thorough").data                   # from the stop-and-search records themselves
+
+    from data.use_of_force.commands import import_path
+
+    tables = shared_dir / "data" / "use_of_force" / "home_office_tables"
+    import_path(tables / "police-use-of-force-apr2019-mar2020-hosb3720-tables.ods", store_root=fresh)
+    at = _app(page="use-of-force")
+    _no_problems(at)
+    assert at.selectbox(key="uof_year").value == "2019/20"
+    fig = _figure(at, "use_of_force")
+    assert fig.layout.meta["year"] == "2019/20" and fig.data
+    assert "officer" in _texts(at)                        # unit and perception caveat beside the chart

@@ -26,11 +26,11 @@ def render(dataset: Dataset, selection: Selection) -> None:
     records = tables.selected(dataset, selection, COLUMNS)
     points, located, total = views.map_points(records, selection.group_column, limit=LIMIT)
 
-    left, right = st.columns([3, 1])
-    with right:
-        components.headline("Searches with no location",
-                            views.no_location_headline(located, total), key="metric_no_location")
-        if len(points) < located:
-            st.caption(f"The map shows a random sample of {len(points):,} of the {located:,} located searches.")
+    left, right = st.columns(2)
     with left:
-        charts.map(points, dataset=dataset, selection=selection, key="map_points")
+        components.headline("Searches with no location (not on the map)",
+                            views.no_location_headline(located, total), key="metric_no_location")
+    with right:
+        components.headline("Searches on the map", views.map_sample_headline(len(points), located),
+                            key="metric_on_map")
+    charts.map(points, dataset=dataset, selection=selection, key="map_points")
