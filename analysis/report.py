@@ -103,6 +103,12 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 "analysis.compare:compare", ("compare_figure", "funnel_figure", "funnel_chart", "compare"),
                 ("Small forces have wide limits; a flag is a reason to look closer, not a finding.",),
                 multi_force_only=True),
+    SectionSpec("quality", "Recording quality",
+                "Share of records missing each field, by force: where a force does not record a field, the "
+                "numbers above that use it are 'not recorded', never zero.",
+                "analysis.quality:quality|quality_table", ("quality_figure", "quality_chart"),
+                ("Months the force did not publish, or that failed to download, hold no records: see the "
+                 "data-quality notes.",)),
 )
 
 SECTION_KEYS: tuple[str, ...] = tuple(spec.key for spec in SECTIONS)
@@ -420,14 +426,6 @@ def _quality(chosen: pd.DataFrame, manifest: pd.DataFrame | None, selection: Sel
             if fields:
                 notes.append(f"{reference_data.force_name(force)} records no {', '.join(fields)} in this "
                              "period: shown as 'not recorded', never as zero.")
-    quality = _resolve("analysis.quality:quality|quality_table")
-    if quality is not None:
-        try:
-            table = _call(quality, chosen, selection, manifest=manifest)
-            if isinstance(table, pd.DataFrame):
-                tables.append(("Recording quality", table))
-        except (ValueError, KeyError, TypeError, StopSearchDataError) as error:
-            notes.append(f"Recording-quality table unavailable: {error}")
     return notes, tables
 
 
