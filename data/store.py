@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -35,6 +37,7 @@ STATUSES: tuple[str, ...] = ("ok", "empty", "not_published", "failed")
 MANIFEST_COLUMNS: tuple[str, ...] = ("force", "month", "status", "records", "source", "retrieved_at",
                                      "checksum", "reason")
 MANIFEST_FORMAT = 1
+_CACHE_KEY = b"stopsearch_manifest_key"
 FLUSH_SECONDS = 2.0  # longest a deferred manifest update waits before it is written
 
 # The on-disk Arrow schema: fixed index and value types so that files written at different times (and
@@ -235,11 +238,15 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
     for field in STORE_SCHEMA:
         column = frame[field.name]
         if pa.types.is_dictionary(field.type):
-            column = column.cat.remove_unused_categories()  # a slice of a bigger frame keeps only its labels
-            codes = column.cat.codes.to_numpy().astype("int32")
-            indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
-            values = pa.array([str(c) for c in column.cat.categories], type=pa.string())
-            arrays.append(pa.DictionaryArray.from_arrays(indices, values))
+            # keep only the labels this force-month uses (a slice of a bigger frame carries them all)
+            codes = column.cat.codes.to_numpy()
+            used = np.unique(codes[codes >= 0])
+            remap = np.full(len(column.cat.categories) + 1, -1, dtype=np.int32)  # [-1] keeps missing missing
+            remap[used] = np.arange(len(used), dtype=np.int32)
+            indices = remap[codes]
+            labels = column.cat.categories.to_numpy(dtype=object)[used]
+            arrays.append(pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32(), mask=indices < 0),
+                                                         pa.array([str(v) for v in labels], type=pa.string())))
         else:
             arrays.append(pa.Array.from_pandas(column, type=field.type))
     return pa.Table.from_arrays(arrays, schema=STORE_SCHEMA)
@@ -321,17 +328,19 @@ class Store:
         frame = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
         return frame.astype({"records": "int64"})
 
-    def _files(self, forces: Iterable[str] | None, months: Iterable[str] | None) -> list[Path]:
+    def _selected(self, forces: Iterable[str] | None,
+                  months: Iterable[str] | None) -> tuple[list[ManifestEntry], list[ManifestEntry]]:
+        """(the selected ok entries, every ok entry)."""
         wanted_forces = None if forces is None else {str(f).strip().lower() for f in forces}
         wanted_months = None if months is None else {normalise_month(m) for m in months}
+        stored = [e for e in self.entries() if e.status == "ok" and e.records > 0]
+        chosen = [e for e in stored if (wanted_forces is None or e.force in wanted_forces)
+                  and (wanted_months is None or e.month in wanted_months)]
+        return chosen, stored
+
+    def _files(self, entries: list[ManifestEntry]) -> list[Path]:
         files = []
-        for entry in self.entries():
-            if entry.status != "ok" or entry.records <= 0:
-                continue
-            if wanted_forces is not None and entry.force not in wanted_forces:
-                continue
-            if wanted_months is not None and entry.month not in wanted_months:
-                continue
+        for entry in entries:
             path = self.path_for(entry.force, entry.month)
             if not path.is_file():
                 raise StoreError(f"The manifest lists {entry.force} {entry.month} but {path} is missing.",
@@ -341,19 +350,63 @@ class Store:
             files.append(path)
         return files
 
+    # A national year is ~530 small files and Parquet costs ~2 ms a file to open, so reads go through one
+    # combined copy, <root>/cache/stop_search.parquet, valid while its key (a hash of every ok entry's
+    # force, month and checksum) matches the manifest. Any read of the whole store rebuilds a stale copy;
+    # a partial read with a stale copy reads the force-month files themselves. Delete the folder at will.
+    @property
+    def cache_path(self) -> Path:
+        return self.root / "cache" / "stop_search.parquet"
+
+    @staticmethod
+    def _cache_key(stored: list[ManifestEntry]) -> bytes:
+        text = "\n".join(f"{e.force}|{e.month}|{e.checksum}" for e in sorted(stored, key=lambda e: (e.force, e.month)))
+        return hashlib.sha256(text.encode()).hexdigest().encode()
+
+    def _read_cache(self, key: bytes, *, columns: list[str], forces: set[str] | None,
+                    months: set[str] | None) -> pa.Table | None:
+        try:
+            if (pq.read_schema(self.cache_path).metadata or {}).get(_CACHE_KEY) != key:
+                return None
+            filters = [(name, "in", sorted(values)) for name, values in (("force", forces), ("month", months))
+                       if values is not None]
+            table = pq.read_table(self.cache_path, columns=columns, filters=filters or None)
+        except (OSError, pa.ArrowException):
+            return None
+        # replaced between the two reads by a copy of another state: not ours to use
+        return table if (table.schema.metadata or {}).get(_CACHE_KEY) == key else None
+
+    def _write_cache(self, table: pa.Table, key: bytes) -> None:
+        try:
+            table = table.unify_dictionaries()  # rows stay in manifest order (force, month)
+            atomic_write_parquet(self.cache_path, table.replace_schema_metadata({_CACHE_KEY: key}))
+        except (OSError, pa.ArrowException) as exc:  # only a cache: reading still works without it
+            log.warning("could not write the read cache %s: %s", self.cache_path, exc)
+
     def read_raw(self, forces: list[str] | None = None, months: list[str] | None = None, *,
                  columns: list[str] | None = None) -> pd.DataFrame:
         """Raw canonical columns (or a subset) of the selected force-months, categoricals kept."""
-        files = self._files(forces, months)
+        chosen, stored = self._selected(forces, months)
         names = list(columns) if columns is not None else list(schema.RAW_COLUMNS)
-        if not files:
+        if not chosen:
             return schema.coerce_raw(schema.empty_frame()).loc[:, names]
-        try:
-            table = pq.read_table([str(p) for p in files], columns=names)
-        except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"The store under {self.data_dir} could not be read ({exc}).",
-                             hint="A file may be damaged: fetch or import the affected months again with --refresh.",
-                             file=str(self.data_dir)) from exc
+        key = self._cache_key(stored)
+        everything = len(chosen) == len(stored)
+        table = self._read_cache(key, columns=names,
+                                 forces=None if everything else {e.force for e in chosen},
+                                 months=None if everything else {e.month for e in chosen})
+        if table is None or table.num_rows != sum(e.records for e in chosen):
+            files = self._files(chosen)
+            try:
+                table = pq.read_table([str(p) for p in files],
+                                      columns=list(schema.RAW_COLUMNS) if everything else names)
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(f"The store under {self.data_dir} could not be read ({exc}).",
+                                 hint="A file may be damaged: fetch or import the affected months again with "
+                                      "--refresh.", file=str(self.data_dir)) from exc
+            if everything:
+                self._write_cache(table, key)
+                table = table.select(names)
         frame = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get, ignore_metadata=True)
         for name in names:
             dtype = schema.RAW_COLUMNS[name]

@@ -227,3 +227,20 @@ def test_an_unreadable_manifest_is_a_store_error(store_dir):
     (store_dir / "manifest.json").write_text("{not json")
     with pytest.raises(StoreError, match="unreadable"):
         Store().manifest()
+
+
+def test_the_read_cache_follows_every_write(store_dir):
+    s = Store()
+    s.write_month("kent", "2024-01", records(n=3), source="x")
+    s.write_month("essex", "2024-01", records(force="essex", n=2), source="x")
+    assert len(s.read()) == 5 and s.cache_path.is_file()  # a whole-store read leaves the combined copy
+    direct = s.read(["essex"])  # served from the copy, filtered
+    s.write_month("kent", "2024-02", records(month="2024-02", n=4), source="x")  # the copy is now stale
+    assert len(s.read()) == 9 and len(s.read(["kent"])) == 7
+    s.write_month("kent", "2024-01", records(n=1), source="again")  # replaced, same number of files
+    assert len(s.read(["kent"], ["2024-01"])) == 1 and len(s.read()) == 7
+    pd.testing.assert_frame_equal(plain(s.read(["essex"])), plain(direct))
+    s.cache_path.unlink()
+    assert len(s.read()) == 7
+    s.cache_path.write_bytes(b"not parquet")  # a damaged copy is ignored, never trusted
+    assert len(s.read(["kent"])) == 5
