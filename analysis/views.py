@@ -512,7 +512,8 @@ def store_summary(manifest: pd.DataFrame) -> str:
     parts = ", ".join(f"{int(counts[s]):,} {STATUS_LABELS[s]}" for s in STATUS_ORDER if s in counts)
     months = manifest["month"].astype(str)
     records = int(pd.to_numeric(manifest["records"], errors="coerce").fillna(0).sum())
-    return (f"{len(manifest):,} force-months recorded ({parts}), {months.min()} to {months.max()}, "
+    cells = f"{len(manifest):,} force-month{'s' if len(manifest) != 1 else ''}"
+    return (f"{cells} recorded ({parts}), {months.min()} to {months.max()}, "
             f"{records:,} records.")
 
 

@@ -40,7 +40,7 @@ def source_banner(dataset: Dataset) -> None:
     if dataset.demo:
         st.warning(f"**{dataset.label}.** {dataset.description}", icon=":material/science:")
     else:
-        st.caption(dataset.description)
+        st.info(dataset.description, icon=":material/database:")
 
 
 def explainer(text: str) -> None:

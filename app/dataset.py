@@ -44,8 +44,9 @@ class Dataset:
                     f"{self.months[-1]}. Not police records: do not publish them as findings. Fetch real data "
                     "on Get data.")
         span = f"{self.months[0]} to {self.months[-1]}" if self.months else "no months"
-        return (f"Local store ({self.root}): {len(self.records):,} records from data.police.uk, "
-                f"{len(self.forces)} forces, {span}.")
+        forces = f"{len(self.forces)} force{'s' if len(self.forces) != 1 else ''}"
+        return (f"Showing the local store only ({self.root}): {len(self.records):,} records from "
+                f"data.police.uk, {forces}, {span}.")
 
 
 def _signature(root: Path) -> str:

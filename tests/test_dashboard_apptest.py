@@ -53,7 +53,7 @@ def _no_problems(at: AppTest) -> None:
 
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
-    parts += [i.value for i in at.info] + [t.value for t in at.title]
+    parts += [i.value for i in at.info] + [t.value for t in at.title] + [s.value for s in at.success]
     return "\n".join(str(p) for p in parts)
 
 

@@ -168,3 +168,27 @@ def test_loads_filters_restores_from_the_url_and_screenshots_every_page(server: 
         _screenshot(page, SHOTS / f"{slug}.png")
     page.close()
     assert json.dumps(after_metrics)
+
+
+def test_uploading_a_file_imports_it_and_the_app_switches_to_the_store(server: str, browser: object,
+                                                                      tmp_path: Path) -> None:
+    """Runs after the test above (same server): the store stops being empty, so the demo is gone."""
+    header = ("Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,Age range,"
+              "Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,Outcome,"
+              "Outcome linked to object of search,Removal of more than just outer clothing")
+    row = ("Person search,2024-05-03T10:15:00+00:00,False,,51.27,1.08,Male,18-24,White - Irish,White,"
+           "Misuse of Drugs Act 1971 (section 23),Controlled drugs,Arrest,True,False")
+    upload = tmp_path / "2024-05-kent-stop-and-search.csv"
+    upload.write_text("\n".join([header, *[row] * 5]) + "\n")
+
+    page = _open(browser, f"{server}/get-data?page=get-data", expect='[data-testid="stFileUploader"]')
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(upload))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_selector("text=Import finished", timeout=90_000)
+    _settle(page)
+    body = page.inner_text("body")
+    assert "kent 2024-05: ok, 5 records" in body
+    assert "Local store" in body and "Synthetic demo data" not in body
+    _screenshot(page, SHOTS / "get-data-after-import.png")
+    page.close()
