@@ -24,7 +24,6 @@ from analysis import SMALL_N, views
 from analysis.export import (
     CSV_READ_HINT,
     DEMO_NOTE,
-    DEMO_TEXT,
     ExportContext,
     Renderer,
     export_context,
@@ -155,6 +154,7 @@ class Report:
     quality_tables: list[tuple[str, pd.DataFrame]]
     missing: list[str] = field(default_factory=list)  # sections that could not be built, and why
     generated_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    _svgs: dict[str, bytes] = field(default_factory=dict, repr=False)  # rendered chart SVGs, by section key
 
     @property
     def demo(self) -> bool:
@@ -186,6 +186,8 @@ class Report:
                                renderer=renderer)
         paths = []
         for section, by_format in zip(charted, images, strict=True):
+            if "svg" in by_format:
+                self._svgs[section.key] = by_format["svg"]  # the PDF reuses them
             for fmt, data in by_format.items():
                 path = out / f"{section.key}.{fmt}"
                 path.write_bytes(data)
@@ -204,12 +206,13 @@ class Report:
 
     def print_html(self, *, renderer: Renderer | None = None) -> str:
         """The print layout: the same content with static SVG charts (A4 landscape)."""
-        charted = [s for s in self.sections if s.figure is not None]
-        # the page carries one demo mark (CSS, every page); a second one inside each chart would cross it
-        images = figures_bytes([(s.figure, s.context) for s in charted], ["svg"],  # type: ignore[misc]
-                               renderer=renderer, watermark=False)
-        svgs = {s.key: img["svg"] for s, img in zip(charted, images, strict=True)}
-        return _page(self, interactive_charts=False, svgs=svgs)
+        # the same SVGs as the chart files (each with its own diagonal demo mark); pages carry a demo
+        # banner at the top rather than a second diagonal mark that would cross the chart's
+        todo = [s for s in self.sections if s.figure is not None and s.key not in self._svgs]
+        images = figures_bytes([(s.figure, s.context) for s in todo], ["svg"],  # type: ignore[misc]
+                               renderer=renderer)
+        self._svgs.update({s.key: img["svg"] for s, img in zip(todo, images, strict=True)})
+        return _page(self, interactive_charts=False, svgs=self._svgs)
 
     def write_pdf(self, path: str | Path, *, renderer: Renderer | None = None, method: str = "session") -> Path:
         """Print the print layout with headless Chromium: 'session' (CDP, reuses the renderer) or 'cli'."""
@@ -455,10 +458,11 @@ section.charted .tableblock{break-before:page}
 .tablewrap{overflow:visible} table.data{font-size:8px;table-layout:auto}
 table.data th{overflow-wrap:anywhere;white-space:normal}
 details{display:block} details>summary{display:none} .chart{break-inside:avoid}
-.demo-mark{position:fixed;top:45%;left:0;width:100%;text-align:center;font-size:80px;font-weight:bold;
-color:rgba(180,0,0,0.10);transform:rotate(-24deg);z-index:10;pointer-events:none}}
-@media screen{.demo-mark{display:none}}
+}
 """
+# Demo reports: every printed page says so in its top margin (CSS margin box), clear of the content.
+_DEMO_PAGE_CSS = ("@page{@top-center{content:'SYNTHETIC DEMO DATA: not police records';color:#b40000;"
+                  "font:bold 10pt 'Liberation Sans',Arial,sans-serif}}")
 
 
 def _e(text: object) -> str:
@@ -507,8 +511,7 @@ def _page(report: Report, *, interactive_charts: bool, svgs: dict[str, bytes] | 
     parts = [f"<h1>{_e(report.title)}</h1>", f"<p class='sub'>{_e(ctx.subtitle)}</p>",
              f"<p class='source'>{_e(ctx.source_line)} Generated {_e(report.generated_at)}.</p>"]
     if report.demo:
-        parts.append(f"<div class='demo'>{_e(DEMO_NOTE)}</div><div class='demo-mark'>"
-                     f"{_e(DEMO_TEXT)}</div>")
+        parts.append(f"<div class='demo'>{_e(DEMO_NOTE)}</div>")
     if ctx.view_url:
         parts.append(f"<p class='link'>Restore this view: <a href='{_e(ctx.view_url)}'>{_e(ctx.view_url)}</a></p>")
     cards = []
@@ -560,4 +563,4 @@ def _page(report: Report, *, interactive_charts: bool, svgs: dict[str, bytes] | 
         script = f"<script type='text/javascript'>{get_plotlyjs()}</script>"
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_e(report.title)}</title>"
-            f"<style>{_CSS}</style>{script}</head><body>{''.join(parts)}</body></html>")
+            f"<style>{_CSS}{_DEMO_PAGE_CSS if report.demo else ''}</style>{script}</head><body>{''.join(parts)}</body></html>")
