@@ -24,6 +24,7 @@ FIELDS: dict[str, str] = {
     "btp": "bool", "legislation": "list", "object": "list", "age": "list", "gender": "list", "type": "list",
     "group": "str",            # the group compared with the reference (headline, compare, outcomes)
     "mix": "str",              # search-mix dimension on the Disparity page
+    "trend": "str",            # rate or ratio on the Disparity page's trend
     "sort": "str",             # league table order on Compare forces
     "uof_year": "str",         # use-of-force financial year
     "map_group": "list",       # groups shown on the map

@@ -13,6 +13,7 @@ sidebar. The trend shows each 12-month window ending at a month, so it starts on
 of data exist. The search mix shows what searches of each group were for: a different mix (say, more
 drugs searches) can explain part of a disparity, or be part of it.
 """
+TREND_MEASURES = {"rate": "Rate per 1,000", "ratio": "Ratio to the reference group"}
 MIX_DIMENSIONS = {"legislation_group": "Legislation", "object_of_search": "Object of search",
                   "age_range": "Age range", "gender": "Gender"}
 
@@ -35,7 +36,15 @@ def render(dataset: Dataset, selection: Selection) -> None:
         components.note(f"The selection covers {selection.n_months} months: a rolling 12-month rate needs at "
                         "least 12. Widen the period in the sidebar to see the trend; monthly searches are "
                         "shown below.")
-    charts.trend(trend, dataset=dataset, selection=selection, key="disparity_trend")
+    elif selection.n_months < 24:
+        points = selection.n_months - 11
+        components.note(f"The selection covers {selection.n_months} months, so each rolling 12-month line has "
+                        f"{points} point{'s' if points != 1 else ''}; more months of data give a longer trend. "
+                        "Monthly searches are shown below it.")
+    state.prepare("trend", list(TREND_MEASURES), "rate")
+    st.segmented_control("Show", list(TREND_MEASURES), key="trend", format_func=TREND_MEASURES.get)
+    charts.trend(trend, dataset=dataset, selection=selection, key="disparity_trend",
+                 measure=st.session_state["trend"] or "rate")
 
     st.subheader("Search mix by group")
     state.prepare("mix", list(MIX_DIMENSIONS), "legislation_group")
