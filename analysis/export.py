@@ -289,7 +289,10 @@ def interactive(fig: go.Figure, ctx: ExportContext) -> go.Figure:
 
 def browser_path() -> str:
     """The Chromium to use: $BROWSER_PATH, then chromium on PATH, then /usr/bin/chromium."""
-    candidates = [os.environ.get("BROWSER_PATH"), shutil.which("chromium"), "/usr/bin/chromium",
+    wanted = os.environ.get("BROWSER_PATH")
+    if wanted and not os.access(wanted, os.X_OK):
+        log.warning("BROWSER_PATH=%s is not an executable; looking for chromium instead", wanted)
+    candidates = [wanted, shutil.which("chromium"), "/usr/bin/chromium",
                   shutil.which("chromium-browser"), shutil.which("google-chrome")]
     for path in candidates:
         if path and os.access(path, os.X_OK):
@@ -355,8 +358,7 @@ class Renderer:
         with self._lock:
             if self._kaleido is not None:
                 return self
-            path = browser_path()
-            os.environ.setdefault("BROWSER_PATH", path)
+            path = browser_path()  # passed to kaleido explicitly: it never downloads a browser
             import kaleido
 
             loop = asyncio.new_event_loop()

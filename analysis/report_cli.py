@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from analysis import views
-from analysis.export import DEMO_NOTE, FORMATS, Renderer, slug
+from analysis.export import DEMO_NOTE, FORMATS, ExportUnavailable, Renderer, slug
 from analysis.report import SECTION_KEYS, Report, build_report
 from analysis.selection import Selection
 from data import reference_data
@@ -229,7 +229,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         return run(args)
-    except (StopSearchDataError, ValueError) as error:
+    except (StopSearchDataError, ExportUnavailable, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -103,13 +103,15 @@ def _load() -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true", help="single force only")
+    p.add_argument("--workers-1", action="store_true", help="also time the all-forces run with one worker")
     args = p.parse_args(argv or [])
     print(f"   load average at start: {_load()} ({__import__('os').cpu_count()} cores)")
     single_force()
     plotly_to_image_baseline()
     if not args.quick:
-        all_forces(workers=1)
         all_forces(workers=2)
+        if args.workers_1:
+            all_forces(workers=1)
         all_forces(workers=2, formats="html,csv")
     print(f"   load average at end: {_load()}")
 
