@@ -129,6 +129,8 @@ def read_csv_table(source: bytes | str | Path, *, where: str) -> pd.DataFrame:
     payload = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
     if payload.startswith(b"\xef\xbb\xbf"):
         payload = payload[3:]
+    if not payload.endswith((b"\n", b"\r")):
+        payload += b"\n"  # a header-only file without a final newline is an empty month, not a broken file
     if not payload.strip():
         raise BadFile(f"{where}: the file is empty (no header).",
                       hint="Download the file again from data.police.uk.", file=where)

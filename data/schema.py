@@ -64,18 +64,29 @@ def coerce_raw(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _mapped(column: str, raw: pd.Series, dtype: pd.CategoricalDtype, *, via=None) -> pd.Series:
+    """Map a raw label column into a fixed-category column, once per distinct label, not per record."""
+    labels_of = raw if isinstance(raw.dtype, pd.CategoricalDtype) else raw.astype("category")
+    labels = [vocab.lookup(column, c) for c in labels_of.cat.categories] + [vocab.lookup(column, "")]
+    if via is not None:
+        labels = [via(v) for v in labels]
+    target = dtype.categories.get_indexer(pd.Index(labels, dtype=object))  # unseen label -> -1 (<NA>)
+    # code -1 (missing raw value) indexes the last entry: the table's category for an empty label
+    codes = target[labels_of.cat.codes.to_numpy()]
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=raw.index)
+
+
 def add_derived_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the mapped categories. Unseen labels become <NA> in the derived column; the raw label stays."""
     out = frame.copy()
-    detailed = vocab.map_series("self_defined_ethnicity", out["self_defined_ethnicity"])
-    out["self_defined_group"] = detailed.astype(DERIVED_COLUMNS["self_defined_group"])
-    broad = detailed.map(vocab.broad_of_detailed, na_action="ignore")
-    out["self_defined_broad"] = broad.astype(DERIVED_COLUMNS["self_defined_broad"])
-    out["officer_defined_broad"] = vocab.map_series("officer_defined_ethnicity", out["officer_defined_ethnicity"]
-                                                    ).astype(DERIVED_COLUMNS["officer_defined_broad"])
-    out["outcome_group"] = vocab.map_series("outcome", out["outcome"]).astype(DERIVED_COLUMNS["outcome_group"])
-    out["legislation_group"] = vocab.map_series("legislation", out["legislation"]
-                                                ).astype(DERIVED_COLUMNS["legislation_group"])
+    out["self_defined_group"] = _mapped("self_defined_ethnicity", out["self_defined_ethnicity"],
+                                        DERIVED_COLUMNS["self_defined_group"])
+    out["self_defined_broad"] = _mapped("self_defined_ethnicity", out["self_defined_ethnicity"],
+                                        DERIVED_COLUMNS["self_defined_broad"], via=vocab.broad_of_detailed)
+    out["officer_defined_broad"] = _mapped("officer_defined_ethnicity", out["officer_defined_ethnicity"],
+                                           DERIVED_COLUMNS["officer_defined_broad"])
+    out["outcome_group"] = _mapped("outcome", out["outcome"], DERIVED_COLUMNS["outcome_group"])
+    out["legislation_group"] = _mapped("legislation", out["legislation"], DERIVED_COLUMNS["legislation_group"])
     return out
 
 

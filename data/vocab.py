@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 BROAD_GROUPS: tuple[str, ...] = ("Asian", "Black", "Mixed", "White", "Other")
@@ -172,19 +171,6 @@ _LOOKUP: dict[str, dict[str, str]] = {col: {_key(k): v for k, v in table.items()
 def lookup(column: str, label: object) -> str | None:
     """The category of one raw label, or None when the table has never seen it."""
     return _LOOKUP[column].get(_key(label))
-
-
-def map_series(column: str, raw: pd.Series) -> pd.Series:
-    """Map a raw label column to categories (object values, None where unseen).
-
-    Works per distinct label, not per record; a missing raw value takes the table's entry for "".
-    """
-    as_category = raw if isinstance(raw.dtype, pd.CategoricalDtype) else raw.astype("category")
-    table = _LOOKUP[column]
-    mapped = [table.get(_key(label)) for label in as_category.cat.categories]
-    # code -1 (missing) indexes the last element, the entry for the empty label
-    values = np.array([*mapped, table.get("")], dtype=object)
-    return pd.Series(values[as_category.cat.codes.to_numpy()], index=raw.index)
 
 
 def unknown_labels(column: str, raw: pd.Series) -> dict[str, int]:

@@ -116,3 +116,10 @@ def test_real_api_reply_keeps_every_record_and_no_location_ones(shared_dir):
     frame = normalise.from_api_records(records, force="leicestershire", month="2023-07")
     assert len(frame) == 531
     assert frame["latitude"].isna().sum() == 53  # PROVENANCE/README: 53 with "location": null
+
+
+def test_header_only_file_is_an_empty_month(tmp_path):
+    for ending in ("", "\n", "\r\n"):
+        path = tmp_path / "2019-07-kent-stop-and-search.csv"
+        path.write_text(HEADER + ending)
+        assert len(normalise.from_csv(path, force="kent", month="2019-07")) == 0
