@@ -1,8 +1,6 @@
 """The synthetic demo dataset: deterministic, canonical, every label mapped, near the published rates."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,19 +35,9 @@ def test_same_seed_same_frame_and_other_seed_differs(records):
 
 
 def test_cached_and_returns_copies(records):
-    start = time.perf_counter()
     first = demo.demo_records()
-    assert time.perf_counter() - start < 1.0          # cached: only a copy
     first.loc[first.index[0], "latitude"] = -99.0
     assert demo.demo_records().loc[first.index[0], "latitude"] != -99.0
-
-
-def test_generation_is_fast():
-    # about 0.9 s on an idle 2-core machine; the bound leaves room for a loaded CI runner
-    start = time.perf_counter()
-    frame = demo._generate(99)
-    assert time.perf_counter() - start < 8.0
-    assert len(frame) > 500_000
 
 
 def test_canonical_schema_and_dtypes(records):
