@@ -238,7 +238,7 @@ def test_progress_is_reported_from_the_calling_thread(api, store):
 
 def test_workers_run_in_parallel(store):
     with FakePoliceApi(forces=synthetic_forces(), availability=AVAILABILITY, latency=1.0) as api:
-        with fast_client(api) as client:
+        with fast_client(api, timeout=10.0) as client:
             summary = fetch(store, ["kent", "surrey"], MONTHS[:4], client=client, workers=4)
         arrivals = sorted(r.at for r in api.requests_for("stops-force"))
     assert summary.ok == 8
