@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from analysis.coverage import restrict_to_published
 from analysis.selection import FILTERABLE, Selection, select
 from analysis.tables import KINDS, TableUnavailable, build_table, with_fixed_columns
 from data import reference_data, vocab
@@ -115,6 +116,13 @@ def run_table(args: argparse.Namespace) -> int:
 
     store = Store()
     manifest = store.manifest()
+    if args.kind != "quality":
+        # a force with no published month would read as 0 searches and dilute pooled rates: leave it out
+        coverage = restrict_to_published(selection, manifest)
+        if coverage.selection.forces:  # when nothing is published, the no-records error below says so
+            for line in coverage.notes():
+                print(f"note: {line}", file=sys.stderr)
+            selection = coverage.selection
     stored = store.read(list(selection.forces), selection.months)
     records = select(stored, selection)
     if not len(stored) and (args.kind != "quality" or not manifest["force"].isin(selection.forces).any()):
