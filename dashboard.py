@@ -13,9 +13,14 @@ st.set_page_config(page_title="Stop and search disproportionality", page_icon=":
                    layout="wide")
 state.seed_from_url()
 
-with components.guard("dashboard"):
-    data = dataset.load()
-    selection = sidebar.controls(data)
-    page, spec = navigation.choose(data, selection)
+data = components.attempt(dataset.load, "loading the data")
+if data is None:
+    # The store could not be read: offer the pages that can repair it (Get data) or explain it (Methods).
+    page, spec = navigation.choose_without_data()
     page.run()
-    state.publish(spec.slug)
+else:
+    with components.guard("dashboard"):
+        selection = sidebar.controls(data)
+        page, spec = navigation.choose(data, selection)
+        page.run()
+        state.publish(spec.slug)

@@ -35,6 +35,13 @@ def guard(what: str = "page") -> Iterator[None]:
         st.error(GENERIC_ERROR)
 
 
+def attempt(load: Callable[[], Any], what: str) -> Any:
+    """Run `load` under the guard; None (with the one-line message on the page) when it fails."""
+    with guard(what):
+        return load()
+    return None
+
+
 def source_banner(dataset: Dataset) -> None:
     """Every page says where its numbers come from; demo data says so loudly."""
     if dataset.demo:

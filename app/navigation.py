@@ -54,3 +54,17 @@ def choose(dataset: Dataset, selection: Selection) -> tuple[st.Page, PageSpec]:
     if wanted and wanted in pages and wanted != spec.slug:
         st.switch_page(pages[wanted])
     return current, spec
+
+
+def choose_without_data() -> tuple[st.Page, PageSpec]:
+    """Only the pages that work without readable data: Get data (to fetch or import again) and Methods."""
+    specs = [BY_SLUG["get-data"], BY_SLUG["methods"]]
+    pages = [st.Page(partial(_run_without_data, spec), title=spec.title, icon=spec.icon, url_path=spec.slug,
+                     default=(i == 0)) for i, spec in enumerate(specs)]
+    current = st.navigation(pages)
+    return current, BY_TITLE[current.title]
+
+
+def _run_without_data(spec: PageSpec) -> None:
+    with components.guard(spec.title):
+        spec.render(None, None)  # type: ignore[arg-type]

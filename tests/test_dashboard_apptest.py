@@ -341,3 +341,16 @@ def test_use_of_force_page_notes_missing_data_then_charts_stored_tables(fresh: P
     fig = _figure(at, "use_of_force")
     assert fig.layout.meta["year"] == "2019/20" and fig.data
     assert "officer" in _texts(at)                        # unit and perception caveat beside the chart
+
+
+def test_an_unreadable_store_says_why_and_still_offers_get_data(fresh: Path) -> None:
+    records = demo_records()
+    store = Store(fresh)
+    part = records.loc[records["force"].eq("kent") & records["month"].eq("2024-04")]
+    store.write_month("kent", "2024-04", schema.coerce_raw(part), source="test")
+    store.path_for("kent", "2024-04").unlink()          # the manifest now promises a file that is gone
+    at = _app()
+    assert not at.exception
+    assert len(at.error) == 1 and "kent 2024-04" in at.error[0].value and "Traceback" not in at.error[0].value
+    assert at.title[0].value == "Get data"
+    assert DEMO_LABEL not in _texts(at)                  # never falls back to the demo behind the user's back

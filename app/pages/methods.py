@@ -78,6 +78,6 @@ def render(dataset: Dataset, selection: Selection) -> None:
     st.markdown(CAVEATS)
     st.header("Sources and licences")
     st.markdown(SOURCES)
-    if dataset.demo:
+    if dataset is not None and dataset.demo:
         st.markdown("**The data on screen now are synthetic**: generated to look like data.police.uk records, "
                     "with realistic gaps and quirks, for demonstration only. Fetch real data on *Get data*.")
