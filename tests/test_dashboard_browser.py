@@ -170,6 +170,20 @@ def test_loads_filters_restores_from_the_url_and_screenshots_every_page(server: 
     assert json.dumps(after_metrics)
 
 
+def test_clicking_a_force_on_the_forest_plot_drills_the_app_into_it(server: str, browser: object) -> None:
+    page = _open(browser, f"{server}/compare?page=compare", expect=".js-plotly-plot")
+    page.wait_for_timeout(1500)
+    points = page.locator(".js-plotly-plot").first.locator(".scatterlayer .points path")
+    assert points.count() > 30, "one point per force with a ratio"
+    points.nth(0).click(force=True)                          # the bottom row: the smallest ratio
+    page.wait_for_selector('[data-testid="stMain"] h1:has-text("Overview")', timeout=90_000)
+    _settle(page)
+    assert "page=overview" in page.url and page.url.count("forces=") == 1
+    chosen = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.inner_text()
+    assert "Police" in chosen or "Constabulary" in chosen
+    page.close()
+
+
 def test_uploading_a_file_imports_it_and_the_app_switches_to_the_store(server: str, browser: object,
                                                                       tmp_path: Path) -> None:
     """Runs after the test above (same server): the store stops being empty, so the demo is gone."""

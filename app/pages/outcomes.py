@@ -45,6 +45,8 @@ def render(dataset: Dataset, selection: Selection) -> None:
 
     charts.outcomes(result.outcomes, dataset=dataset, selection=selection, key="outcomes_mix",
                     caveats=(result.caveat,))
+    charts.arrest(result.outcomes, dataset=dataset, selection=selection, key="outcomes_arrest",
+                  caveats=(result.caveat,))
     charts.find_rate(result.find_rate, dataset=dataset, selection=selection, key="outcomes_find",
                      caveats=(result.caveat,))
 
