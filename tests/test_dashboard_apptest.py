@@ -102,6 +102,7 @@ def test_opens_on_the_demo_data_labelled_and_writes_the_view_to_the_url(fresh: P
     assert at.title[0].value == "Overview"
     assert _metric(at, "Searches of persons")
     assert _metric(at, "Black vs White: disparity ratio").endswith("x")
+    assert len(at.get("download_button")) >= 4          # CSV, PNG, SVG, PDF beside the chart
     params = _params(at)
     assert params["page"] == ["overview"]
     for key in ("forces", "start", "end", "eth", "level", "ref", "legislation", "object", "age", "gender", "type"):
