@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -80,16 +81,25 @@ def plotly_to_image_baseline(n: int = 3) -> None:
     print(f"   plotly fig.to_image without a session: {t() / n:.2f} s a figure (browser started each time)")
 
 
+def _cpu() -> tuple[float, float]:
+    """(this process, reaped children = Chromium) CPU seconds so far."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
 def all_forces(workers: int = 2, formats: str = "html,pdf,png,svg,csv") -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        cpu0 = _cpu()
         t = _clock()
         code = report_main(["--forces", "all", "--each-force", "--from", START, "--to", END, "--out", tmp,
                             "--formats", formats, "--demo", "--workers", str(workers)])
         seconds = t()
+        cpu1 = _cpu()  # Chromium has exited (the command closes its session), so its CPU is counted
         reports = len(list(Path(tmp).glob("*/report.html")))
         files = sum(1 for p in Path(tmp).rglob("*") if p.is_file())
     print(f"   all forces, one year, {formats}, {workers} worker(s): {reports} reports, {files} files in "
-          f"{seconds:.1f} s ({seconds / max(reports, 1):.2f} s a report; exit {code})")
+          f"{seconds:.1f} s ({seconds / max(reports, 1):.2f} s a report; exit {code}); CPU: python "
+          f"{cpu1[0] - cpu0[0]:.0f} s, chromium {cpu1[1] - cpu0[1]:.0f} s")
 
 
 def _load() -> str:
