@@ -32,9 +32,8 @@ SORT_LABELS = {"ratio": "Ratio (highest first)", "name": "Force name", "searches
 
 
 def _drill_from_chart(chart_key: str, forces: list[str]) -> None:
-    event = st.session_state.get(chart_key)
-    points = getattr(getattr(event, "selection", None), "points", None) or \
-        (event or {}).get("selection", {}).get("points", []) if event else []
+    event = st.session_state.get(chart_key) or {}
+    points = event.get("selection", {}).get("points", [])     # st.plotly_chart's selection state
     force = views.force_from_points(points, forces)
     if force:
         _drill(force)
