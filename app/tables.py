@@ -17,7 +17,7 @@ from analysis.compare import compare, funnel_curve
 from analysis.mix import mix
 from analysis.outcomes import analyse_outcomes
 from analysis.quality import agreement, quality
-from analysis.rates import disparity_from_rates, not_stated_summary, rates
+from analysis.rates import count, disparity_from_rates, not_stated_from_counts, rates_from_counts
 from analysis.selection import Selection, select
 from analysis.thorough import thorough
 from analysis.trend import trend
@@ -27,8 +27,6 @@ from data.schema import unknown_labels
 from data.use_of_force.store import UseOfForceStore
 
 KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
-    "rates": rates,
-    "not_stated": not_stated_summary,
     "compare": compare,
     "outcomes": analyse_outcomes,
     "thorough": thorough,
@@ -39,8 +37,15 @@ KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
 
 @st.cache_data(show_spinner="Computing the tables for this selection...", max_entries=512)
 def _compute(kind: str, dataset_key: str, selection: Selection, _records: pd.DataFrame) -> Any:
+    # rates, the not-stated summary and disparity are made from one count of the records (the same
+    # numbers as analysis.rates.rates / not_stated_summary / disparity, counted once, not three times)
+    if kind == "counts":
+        return count(select(_records, selection), selection)
+    if kind == "rates":
+        return rates_from_counts(_compute("counts", dataset_key, selection, _records), months=selection.n_months)
+    if kind == "not_stated":
+        return not_stated_from_counts(_compute("counts", dataset_key, selection, _records))
     if kind == "disparity":
-        # the numbers of analysis.rates.disparity, from the rates table already cached (one count, not two)
         base = _compute("rates", dataset_key, selection, _records)
         return disparity_from_rates(base, reference=selection.reference, months=selection.n_months)
     return KINDS[kind](select(_records, selection), selection)

@@ -239,8 +239,8 @@ def test_errors_show_one_line_never_a_traceback(fresh: Path, monkeypatch: pytest
     def broken(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
         raise ZeroDivisionError("internal detail that must not reach the page")
 
-    monkeypatch.setitem(tables.KINDS, "rates", broken)
-    at = _app()
+    monkeypatch.setitem(tables.KINDS, "compare", broken)
+    at = _app(page="compare")
     assert not at.exception
     assert len(at.error) == 1 and "internal detail" not in at.error[0].value
     assert "server log" in at.error[0].value
@@ -249,8 +249,8 @@ def test_errors_show_one_line_never_a_traceback(fresh: Path, monkeypatch: pytest
         raise StoreError("The store is damaged.", hint="Fetch again with --refresh.")
 
     st.cache_data.clear()
-    monkeypatch.setitem(tables.KINDS, "rates", data_problem)
-    at = _app()
+    monkeypatch.setitem(tables.KINDS, "compare", data_problem)
+    at = _app(page="compare")
     assert not at.exception
     assert at.error[0].value == "The store is damaged. Fetch again with --refresh."
 
