@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import views
+from analysis.coverage import restrict_to_published
 from analysis.selection import Selection
 from app import state
 from app.dataset import Dataset
@@ -67,7 +68,15 @@ def controls(dataset: Dataset) -> Selection:
         st.checkbox("Add British Transport Police searches to pooled figures", key="btp",
                     help="BTP has no resident population: its searches join pooled numerators only.")
 
-    return selection_from_state(dataset)
+    coverage = restrict_to_published(selection_from_state(dataset), dataset.manifest)
+    if coverage.left_out or coverage.partial:
+        with sidebar.expander(f"Coverage: {len(coverage.left_out) + len(coverage.partial)} force(s) with "
+                              "missing months", expanded=bool(coverage.left_out)):
+            for line in coverage.notes():
+                st.caption(line)
+    if not coverage.selection.forces:
+        return selection_from_state(dataset)  # nothing published: the pages say there is nothing to show
+    return coverage.selection
 
 
 def selection_from_state(dataset: Dataset) -> Selection:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from analysis import views
 from analysis.compare import compare, funnel_curve
+from analysis.coverage import restrict_to_published
 from analysis.mix import mix
 from analysis.outcomes import analyse_outcomes
 from analysis.quality import agreement, quality
@@ -67,8 +68,10 @@ def selected(dataset: Dataset, selection: Selection, columns: tuple[str, ...]) -
 
 
 def every_force(dataset: Dataset, selection: Selection) -> Selection:
-    """The same selection over every force in the data (for comparing forces)."""
-    return replace(selection, forces=tuple(dataset.forces))
+    """The same selection over every force with published months in the period (for comparing forces)."""
+    everything = replace(selection, forces=tuple(dataset.forces))
+    covered = restrict_to_published(everything, dataset.manifest).selection
+    return covered if covered.forces else everything
 
 
 def use_of_force_years() -> list[str]:

@@ -197,6 +197,22 @@ def test_store_data_replace_the_demo_and_are_never_mixed(fresh: Path) -> None:
     assert (at.selectbox(key="start").value, at.selectbox(key="end").value) == ("2024-04", "2024-05")
 
 
+def test_a_force_that_published_nothing_is_left_out_not_shown_as_zero(fresh: Path) -> None:
+    records = demo_records()
+    store = Store(fresh)
+    for month in ("2024-04", "2024-05"):
+        part = records.loc[records["force"].eq("kent") & records["month"].eq(month)]
+        store.write_month("kent", month, schema.coerce_raw(part), source="test")
+        store.record_not_published("surrey", month, source="test")
+    at = _app(forces=["kent", "surrey"])
+    _no_problems(at)
+    assert "Surrey Police left out: no published month" in _texts(at)
+    # the headline rates are Kent's alone (oracle: analysis.rates on Kent only), not diluted by Surrey's residents
+    kent = Selection.build("kent", "2024-04", "2024-05")
+    expected = rates(select(store.read(), kent), kent).set_index("group").loc["Black", "rate_per_1000"]
+    assert f"{expected:.1f}" in _metric(at, "Black: searches per 1,000")
+
+
 def test_unreachable_api_says_so_in_one_sentence_and_keeps_the_data(fresh: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     with socket.socket() as sock:        # a port nobody listens on
