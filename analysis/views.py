@@ -385,18 +385,7 @@ def month_span(start: str, end: str) -> list[str]:
 
 def import_summary_lines(summary: object, *, seconds: float | None = None) -> list[str]:
     """The closing lines `python -m data import` prints, for an `data.archive.ImportSummary`."""
-    imported = list(getattr(summary, "imported", []))
-    latest = {(r.force, r.month): r for r in imported}   # a month given twice: the last one counts
-    lines = [f"{r.force} {r.month}: {r.status}, {r.records:,} records ({r.source})"
-             for r in sorted(latest.values(), key=lambda r: (r.force, r.month))]
-    lines += list(getattr(summary, "other_lines", []))
-    lines += list(getattr(summary, "unrecognised", []))
-    took = f" in {seconds:.1f} s" if seconds is not None else ""
-    problems = list(getattr(summary, "problems", []))
-    lines.append(f"{len(imported)} force-months imported ({getattr(summary, 'records', 0):,} records){took}; "
-                 f"{getattr(summary, 'skipped_members', 0)} other zip members skipped; {len(problems)} problems.")
-    lines += [f"error: {p.message}" for p in problems]
-    return lines
+    return summary.lines(seconds=seconds)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------- outcomes

@@ -63,6 +63,22 @@ class ImportSummary:
     def records(self) -> int:
         return sum(r.records for r in self.imported)
 
+    def latest(self) -> list[MonthResult]:
+        """One result per force-month (a month given twice: the last one counts), sorted."""
+        last = {(r.force, r.month): r for r in self.imported}
+        return [last[key] for key in sorted(last)]
+
+    def closing_line(self, *, seconds: float | None = None) -> str:
+        took = f" in {seconds:.1f} s" if seconds is not None else ""
+        return (f"{len(self.imported)} force-months imported ({self.records:,} records){took}; "
+                f"{self.skipped_members} other zip members skipped; {len(self.problems)} problems.")
+
+    def lines(self, *, seconds: float | None = None) -> list[str]:
+        """The summary as the command line and the app show it: per force-month, then totals and problems."""
+        lines = [f"{r.force} {r.month}: {r.status}, {r.records:,} records ({r.source})" for r in self.latest()]
+        lines += [*self.other_lines, *self.unrecognised, self.closing_line(seconds=seconds)]
+        return lines + [f"error: {p.message}" for p in self.problems]
+
 
 def parse_name(name: str) -> tuple[str, str] | None:
     """'.../2024-08-kent-stop-and-search.csv' -> ('kent', '2024-08'); None for any other file name.

@@ -133,16 +133,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     started = time.monotonic()
     summary = import_paths(store, args.paths, other=handler)
     if summary.imported:
-        latest = {(r.force, r.month): r for r in summary.imported}  # a month given twice: the last one counts
-        table = pd.DataFrame([vars(r) for r in latest.values()]).sort_values(["force", "month"])
-        print(table.to_string(index=False))
+        print(pd.DataFrame([vars(r) for r in summary.latest()]).to_string(index=False))
     for line in summary.other_lines:
         print(line)
     for line in [*notes, *summary.unrecognised]:
         print(line, file=sys.stderr)
-    print(f"{len(summary.imported)} force-months imported ({summary.records:,} records) in "
-          f"{time.monotonic() - started:.1f} s; {summary.skipped_members} other zip members skipped; "
-          f"{len(summary.problems)} problems.")
+    print(summary.closing_line(seconds=time.monotonic() - started))
     for problem in summary.problems:
         print(f"error: {problem.message}", file=sys.stderr)
     if summary.problems:  # each problem's file left the store unchanged

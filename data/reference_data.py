@@ -27,9 +27,13 @@ def force_ids() -> list[str]:
     return forces()["force"].tolist()
 
 
+@cache
+def _names() -> dict[str, str]:
+    return dict(zip(forces()["force"], forces()["name"], strict=True))
+
+
 def force_name(force: str) -> str:
-    names = dict(zip(forces()["force"], forces()["name"], strict=True))
-    return names.get(force, force)
+    return _names().get(force, force)
 
 
 def by_name_of(force: str) -> str:
