@@ -398,3 +398,17 @@ def test_rates_without_any_rate_says_why():
     fig = figures.rates_figure(table)
     assert fig.layout.meta["empty"] and not traces(fig)
     assert "no meaningful resident population" in fig.layout.annotations[0].text
+
+
+def test_quality_heatmap_marks_exactly_the_fields_a_force_never_records():
+    # the Met records an outcome but never the outcome-linked or removal fields (DATA.md 1.6): only those two
+    # cells say "not recorded"; "outcome" must not match inside "outcome linked to object of search"
+    from analysis.figures.data_charts import quality_figure
+
+    table = pd.DataFrame({"force": ["metropolitan"], "records": [100], "share_no_location": [0.1],
+                          "share_date_only": [0.0], "share_ethnicity_not_stated": [0.2],
+                          "share_outcome_not_recorded": [0.01], "share_outcome_linked_not_recorded": [1.0],
+                          "share_removal_not_recorded": [1.0],
+                          "not_recorded": ["outcome linked to object of search, removal of more than outer clothing"]})
+    text = list(quality_figure(table).data[0].text[0])
+    assert text == ["10%", "0%", "20%", "1%", "not recorded", "not recorded"]

@@ -18,6 +18,7 @@ from analysis.figures.base import (
     require,
     text_column,
 )
+from analysis.quality import FIELDS as FIELD_WORDS
 
 STATUS_LABELS = {"ok": "ok", "empty": "empty (0 searches)", "not_published": "not published", "failed": "failed",
                  "not_fetched": "not fetched"}
@@ -27,7 +28,8 @@ QUALITY_FIELDS = {
     "share_outcome_linked_not_recorded": "Outcome-linked missing",
     "share_removal_not_recorded": "Removal field missing",
 }
-# quality `not_recorded` lists raw column names of fields a force never records; the share each affects
+# quality `not_recorded` lists, in words (analysis.quality.FIELDS), the fields a force never records;
+# the share column each one affects
 _FIELD_OF_SHARE = {"share_outcome_not_recorded": "outcome",
                    "share_outcome_linked_not_recorded": "outcome_linked_to_object",
                    "share_removal_not_recorded": "removal_of_more_than_outer_clothing",
@@ -100,7 +102,7 @@ def quality_figure(table: pd.DataFrame, *, demo: bool = False, title: str | None
     for i, (force, n) in enumerate(zip(table["force"], records, strict=True)):
         h_row, t_row = [], []
         for j, field in enumerate(fields):
-            unrecorded = _FIELD_OF_SHARE.get(field, "~") in never[i]
+            unrecorded = FIELD_WORDS.get(_FIELD_OF_SHARE.get(field, ""), "~") in never[i].split(", ")
             t_row.append("not recorded" if unrecorded else fmt_pct(z[i, j], 0))
             h_row.append(f"<b>{force_label(force)}</b><br>{QUALITY_FIELDS[field]}: {fmt_pct(z[i, j])} of "
                          f"{fmt_int(n)} records" + ("<br>never recorded by this force" if unrecorded else ""))
