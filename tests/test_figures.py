@@ -254,7 +254,7 @@ def test_quality_and_agreement_heatmaps():
     quality = pd.DataFrame({"force": ["kent", "metropolitan"], "records": [100, 200],
                             "share_no_location": [0.1, 0.05], "share_date_only": [0.0, 0.3],
                             "share_removal_not_recorded": [0.02, 1.0],
-                            "not_recorded": ["", "outcome_linked_to_object,removal_of_more_than_outer_clothing"]})
+                            "not_recorded": ["", "outcome linked to object of search, removal of more than outer clothing"]})
     fig = figures.quality_figure(quality)
     (t,) = traces(fig)
     z = np.asarray(t["z"], dtype=float) if not isinstance(t["z"], dict) else values(t["z"]).reshape(2, 3)
