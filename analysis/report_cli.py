@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from analysis import views
+from analysis.coverage import restrict_to_published
 from analysis.export import DEMO_NOTE, FORMATS, ExportUnavailable, Renderer, slug
 from analysis.report import SECTION_KEYS, Report, build_report
 from analysis.selection import Selection
@@ -188,6 +189,12 @@ def run(args: argparse.Namespace) -> int:
         jobs = [(Selection(forces=(f,), start=start, end=end, ethnicity=args.ethnicity, level=args.level,
                            reference=reference), out / slug(f), f) for f in base.forces]
     else:
+        # a force with no published month would count as zero searches in pooled figures: leave it out
+        coverage = restrict_to_published(base, source.manifest())
+        if coverage.selection.forces:
+            for line in coverage.notes():
+                print(f"note: {line}", file=sys.stderr)
+            base = coverage.selection
         jobs = [(base, out, base.forces[0] if len(base.forces) == 1 else "ALL")]
     needs_browser = any(f in formats for f in ("pdf", "png", "svg"))
     workers = max(1, min(args.workers, len(jobs)))
