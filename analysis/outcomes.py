@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import intervals
-from analysis.rates import POOLED, SMALL_N, codes, group_setup, searches_of_persons
+from analysis.rates import POOLED, SMALL_N, codes, group_setup, person_mask
 from analysis.selection import Selection
 from data import reference_data, vocab
 
@@ -61,6 +62,10 @@ class Tally:
     what: str                      # the field, in words, for reasons
 
 
+# the reference tables are fixed files: look each force up once, not on every table
+_has_residents = cache(reference_data.has_residents)
+
+
 def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
@@ -84,16 +89,26 @@ def tally(records: pd.DataFrame, selection: Selection, *, labels: pd.Series | np
     and gets no values; so does a force that never records the label `one_sided` but leaves some blank.
     Pooled values sum the forces that have values (and BTP only with include_btp).
     """
+    label_codes = codes(pd.Series(np.asarray(labels, dtype=object), dtype=object), label_names)
+    return _tally_codes(records, selection, label_codes=label_codes, label_names=label_names,
+                        missing=np.asarray(missing, dtype=bool), what=what, one_sided=one_sided)
+
+
+def _tally_codes(records: pd.DataFrame, selection: Selection, *, label_codes: np.ndarray,
+                 label_names: Sequence[str], missing: np.ndarray, what: str,
+                 one_sided: str | None = None) -> Tally:
+    """`tally` with the labels already as positions in `label_names` (-1: none), aligned with `records`.
+
+    Counting on category codes (never converting the string columns to Python objects) keeps this fast
+    on the whole country's records.
+    """
     column, groups, _ = group_setup(selection)
     forces = tuple(selection.forces)
-    work = pd.DataFrame({"type": records["type"].to_numpy(), "involved_person": records["involved_person"].array,
-                         "force": records["force"].to_numpy(), "group": records[column].to_numpy(),
-                         "label": np.asarray(labels, dtype=object), "missing": np.asarray(missing, dtype=bool)})
-    persons = searches_of_persons(work)
-    f = codes(persons["force"], forces)
-    g = codes(persons["group"], groups)
-    lab = codes(persons["label"], label_names)
-    miss = persons["missing"].to_numpy(bool)
+    person = person_mask(records)
+    f = codes(records["force"], forces)[person]
+    g = codes(records[column], groups)[person]
+    lab = np.asarray(label_codes, dtype="int64")[person]
+    miss = np.asarray(missing, dtype=bool)[person]
     n_f, n_g, n_l = len(forces), len(groups), len(label_names)
     ok = (f >= 0) & (g >= 0)
     counts = np.bincount((f[ok & (lab >= 0)] * n_g + g[ok & (lab >= 0)]) * n_l + lab[ok & (lab >= 0)],
@@ -124,7 +139,7 @@ def tally(records: pd.DataFrame, selection: Selection, *, labels: pd.Series | np
     units, covers = list(forces), list(forces)
     if n_f > 1:
         members = [i for i, force in enumerate(forces)
-                   if reference_data.has_residents(force) or selection.include_btp]
+                   if _has_residents(force) or selection.include_btp]
         left_out = [forces[i] for i in range(n_f) if i not in members]
         recording = [i for i in members if usable[i]]
         silent = [i for i in members if persons_f[i] > 0 and not usable[i]]
@@ -320,20 +335,27 @@ def pairwise(t: Tally, *, measure: str, labels: Sequence[str], pairs: str = "ref
 
 
 # ------------------------------------------------------------------------------------------ public tables
+# outcome_group categories (and any outcome the class table knows), and each one's class position in
+# OUTCOME_CLASSES (-1: not a class, e.g. 'Not recorded'); the appended -1 is for a missing or unknown group
+_OUTCOME_GROUPS: tuple[str, ...] = tuple(dict.fromkeys((*vocab.OUTCOME_CATEGORIES, *vocab.OUTCOME_CLASS)))
+_OUTCOME_CLASS_CODE = np.array([OUTCOME_CLASSES.index(vocab.OUTCOME_CLASS[g]) if g in vocab.OUTCOME_CLASS else -1
+                                for g in _OUTCOME_GROUPS] + [-1], dtype="int64")
+
+
 def outcome_tally(records: pd.DataFrame, selection: Selection) -> Tally:
-    groups = records["outcome_group"].astype(object)
-    labels = groups.map(vocab.OUTCOME_CLASS).to_numpy(dtype=object)
-    return tally(records, selection, labels=labels, label_names=OUTCOME_CLASSES,
-                 missing=groups.eq("Not recorded").to_numpy(bool), what="an outcome")
+    group = codes(records["outcome_group"], _OUTCOME_GROUPS)
+    return _tally_codes(records, selection, label_codes=_OUTCOME_CLASS_CODE[group], label_names=OUTCOME_CLASSES,
+                        missing=group == _OUTCOME_GROUPS.index("Not recorded"), what="an outcome")
 
 
 def boolean_tally(records: pd.DataFrame, selection: Selection, *, column: str, names: tuple[str, str],
                   what: str) -> Tally:
     """Tally of a nullable boolean field: True -> names[0], False -> names[1], <NA> -> not recorded."""
     values = records[column].astype("boolean")
-    labels = np.where(values.isna(), None, np.where(values.fillna(False), names[0], names[1]))
-    return tally(records, selection, labels=labels, label_names=names,
-                 missing=values.isna().to_numpy(bool), what=what, one_sided=names[1])
+    missing = values.isna().to_numpy(bool)
+    label_codes = np.where(missing, -1, np.where(values.fillna(False).to_numpy(bool), 0, 1))
+    return _tally_codes(records, selection, label_codes=label_codes, label_names=names, missing=missing,
+                        what=what, one_sided=names[1])
 
 
 def outcomes(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
