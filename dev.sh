@@ -55,6 +55,7 @@ case "$cmd" in
   test)
     setup_venv requirements-dev.txt
     apt_install chromium poppler-utils fonts-dejavu-core
+    "$VENV/bin/python" -m ruff check .
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   setup)
