@@ -1,10 +1,12 @@
 """Search mix by ethnic group: legislation, object of search, age range and gender, as counts and shares."""
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 
-from analysis.rates import POOLED, SMALL_N, codes, group_setup, searches_of_persons
+from analysis.rates import POOLED, SMALL_N, codes, group_setup, person_mask
 from analysis.selection import Selection
 from data import reference_data, vocab
 
@@ -19,23 +21,41 @@ FIXED_CATEGORIES: dict[str, tuple[str, ...]] = {
     "gender": ("Male", "Female", "Other", NOT_RECORDED),
 }
 MIX_DIMENSIONS: tuple[str, ...] = ("legislation_group", "object_of_search", "age_range", "gender")
+# the reference tables are fixed files: look each force up once, not on every table
+_has_residents = cache(reference_data.has_residents)
 
 
-def _values(persons: pd.DataFrame, dimension: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The dimension's values as labels (missing -> 'Not recorded'; a raw legislation label no table knows
-    -> 'Unrecognised label') and the category order."""
-    raw = persons[dimension].astype(object)
-    if dimension == "legislation_group":
-        values = raw.where(raw.notna(), UNRECOGNISED).to_numpy(object)
-    else:
-        values = raw.where(raw.notna(), NOT_RECORDED).to_numpy(object)
+def _labels(values: pd.Series) -> tuple[np.ndarray, list[object]]:
+    """Per record, a code into the distinct labels (missing: -1), and the labels: the categories of a
+    categorical column (no conversion of the records to Python objects), else the values seen."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype("int64"), list(values.cat.categories)
+    found, uniques = pd.factorize(values, use_na_sentinel=True)
+    return found.astype("int64"), list(uniques)
+
+
+def _values(column: pd.Series, person: np.ndarray, dimension: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """For the searches of persons (`person`, a mask on `column`): each one's position in the category
+    order, and that order. Missing is 'Not recorded' (a raw legislation label no table knows: 'Unrecognised
+    label'); fixed dimensions keep their order and add unexpected labels sorted; object of search is ordered
+    by how often each occurs, 'Not recorded' last."""
+    found, labels = _labels(column)
+    found = found[person]
+    labels.append(UNRECOGNISED if dimension == "legislation_group" else NOT_RECORDED)  # code -1 takes this
+    per_code = np.bincount(np.where(found < 0, len(labels) - 1, found), minlength=len(labels))
+    seen: dict[object, int] = {}
+    for label, n in zip(labels, per_code, strict=True):
+        if n:
+            seen[label] = seen.get(label, 0) + int(n)
     fixed = FIXED_CATEGORIES.get(dimension)
-    seen = pd.Series(values).value_counts()
     if fixed is not None:
-        extra = tuple(sorted(str(v) for v in seen.index if v not in fixed))  # unexpected labels, kept
-        return values, (*fixed, *extra)
-    ordered = sorted((str(v) for v in seen.index if v != NOT_RECORDED), key=lambda v: (-seen[v], v))
-    return values, (*ordered, NOT_RECORDED)
+        extra = tuple(sorted(str(v) for v in seen if v not in fixed))  # unexpected labels, kept
+        categories = (*fixed, *extra)
+    else:
+        ordered = sorted((str(v) for v in seen if v != NOT_RECORDED), key=lambda v: (-seen[v], v))
+        categories = (*ordered, NOT_RECORDED)
+    lookup = pd.Index(list(categories)).get_indexer(pd.Index(labels, dtype=object)).astype("int64")
+    return lookup[found], categories
 
 
 def mix(records: pd.DataFrame, selection: Selection, *,
@@ -48,13 +68,13 @@ def mix(records: pd.DataFrame, selection: Selection, *,
     """
     column, groups, _ = group_setup(selection)
     forces = tuple(selection.forces)
-    persons = searches_of_persons(records)
-    f = codes(persons["force"], forces)
-    g = codes(persons[column], groups)
+    person = person_mask(records)
+    f = codes(records["force"], forces)[person]
+    g = codes(records[column], groups)[person]
     ok = (f >= 0) & (g >= 0)
     n_f, n_g = len(forces), len(groups)
     totals = np.bincount(f[ok] * n_g + g[ok], minlength=n_f * n_g).reshape(n_f, n_g)
-    members = [i for i, force in enumerate(forces) if reference_data.has_residents(force) or selection.include_btp]
+    members = [i for i, force in enumerate(forces) if _has_residents(force) or selection.include_btp]
     units = list(forces)
     covers = list(forces)
     if n_f > 1:
@@ -62,8 +82,7 @@ def mix(records: pd.DataFrame, selection: Selection, *,
         covers.append(",".join(forces[i] for i in members))
     frames = []
     for dimension in dimensions:
-        values, categories = _values(persons, dimension)
-        c = codes(pd.Series(values), categories)
+        c, categories = _values(records[dimension], person, dimension)
         n_c = len(categories)
         use = ok & (c >= 0)
         counts = np.bincount((f[use] * n_g + g[use]) * n_c + c[use], minlength=n_f * n_g * n_c)
