@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.rates import POOLED, codes, searches_of_persons
+from analysis.rates import POOLED, codes, person_mask
 from analysis.selection import ETHNICITY_COLUMNS, Selection
 from data import vocab
 
@@ -46,31 +46,14 @@ def fields_not_recorded(records: pd.DataFrame) -> dict[str, list[str]]:
     return out
 
 
-def _unit_row(records: pd.DataFrame, persons: pd.DataFrame, ethnicity_column: str) -> dict[str, object]:
-    n = len(records)
-    missing = _missing(records)
-    one_way = []
-    for name in BOOLEAN_FIELDS:
-        values = records[name]
-        if 0 < values.notna().sum() < n and not values.eq(False).fillna(False).any():
-            one_way.append(FIELDS[name] + " (True or blank, never False)")
+def _share(count: np.int64, of: int) -> float:
+    return float(count / of) if of else np.nan
 
-    def share(mask: np.ndarray, of: int) -> float:
-        return float(mask.sum() / of) if of else np.nan
 
-    dated = records["date_only"].dropna()
-    return {
-        "records": n,
-        "share_no_location": share(missing["latitude"], n),
-        "share_date_only": share(dated.to_numpy(bool), len(dated)),
-        "share_ethnicity_not_stated": share(persons[ethnicity_column].eq(vocab.NOT_STATED).fillna(False)
-                                            .to_numpy(bool), len(persons)),
-        "share_outcome_not_recorded": share(missing["outcome"], n),
-        "share_outcome_linked_not_recorded": share(missing["outcome_linked_to_object"], n),
-        "share_removal_not_recorded": share(missing["removal_of_more_than_outer_clothing"], n),
-        "not_recorded": ", ".join(FIELDS[k] for k, v in missing.items() if n and v.all()),
-        "recorded_one_way": "; ".join(one_way),
-    }
+def _per_force(f: np.ndarray, mask: np.ndarray, n_f: int) -> np.ndarray:
+    """How many records of each force (codes `f`, -1: not selected) have `mask`, the pooled sum appended."""
+    counts = np.bincount(f[mask & (f >= 0)], minlength=n_f).astype("int64")
+    return np.append(counts, counts.sum())
 
 
 def quality(records: pd.DataFrame, selection: Selection, *, manifest: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -84,21 +67,53 @@ def quality(records: pd.DataFrame, selection: Selection, *, manifest: pd.DataFra
     forces = list(selection.forces)
     months = set(selection.months)
     ethnicity_column = ETHNICITY_COLUMNS[selection.ethnicity]["broad"]
-    entries = None
+    n_f = len(forces)
+    # every count is per force on category codes (the pooled unit, last, sums them): no per-force copies
+    f = codes(records["force"], forces)
+    n = _per_force(f, np.ones(len(records), bool), n_f)
+    missing = {name: _per_force(f, empty, n_f) for name, empty in _missing(records).items()}
+    dated_values = records["date_only"]
+    dated = dated_values.notna().to_numpy(bool)
+    date_only = np.zeros(len(records), bool)
+    date_only[dated] = dated_values[dated].to_numpy(bool)
+    n_dated, n_date_only = _per_force(f, dated, n_f), _per_force(f, date_only, n_f)
+    person = person_mask(records)
+    n_persons = _per_force(f, person, n_f)
+    n_not_stated = _per_force(f, person & records[ethnicity_column].eq(vocab.NOT_STATED).fillna(False)
+                              .to_numpy(bool), n_f)
+    recorded = {name: _per_force(f, records[name].notna().to_numpy(bool), n_f) for name in BOOLEAN_FIELDS}
+    false = {name: _per_force(f, records[name].eq(False).fillna(False).to_numpy(bool), n_f)
+             for name in BOOLEAN_FIELDS}
+    status_counts = unique_pairs = None
     if manifest is not None:
         entries = manifest.loc[manifest["force"].isin(forces) & manifest["month"].isin(months)]
-    force_ids = records["force"].astype(str).to_numpy()
+        entry_force = codes(entries["force"], forces)
+        status = entries["status"]
+        status_counts = {name: _per_force(entry_force, status.eq(key).to_numpy(bool), n_f)
+                         for key, name in STATUS_COLUMNS.items()}
+        pairs = entries.drop_duplicates(["force", "month"])
+        unique_pairs = _per_force(codes(pairs["force"], forces), np.ones(len(pairs), bool), n_f)
     rows = []
-    units = [(f, [f]) for f in forces] + ([(POOLED, forces)] if len(forces) > 1 else [])
-    for unit, covered in units:
-        subset = records.loc[np.isin(force_ids, covered)]
-        row: dict[str, object] = {"force": unit, "forces": ",".join(covered)}
-        row.update(_unit_row(subset, searches_of_persons(subset), ethnicity_column))
-        if entries is not None:
-            mine = entries.loc[entries["force"].isin(covered)]
-            for status, name in STATUS_COLUMNS.items():
-                row[name] = int(mine["status"].eq(status).sum())
-            row["months_missing"] = len(covered) * len(months) - len(mine.drop_duplicates(["force", "month"]))
+    units = [(force, [force]) for force in forces] + ([(POOLED, forces)] if len(forces) > 1 else [])
+    for i, (unit, covered) in enumerate(units):
+        size = int(n[i])
+        one_way = [FIELDS[name] + " (True or blank, never False)" for name in BOOLEAN_FIELDS
+                   if 0 < recorded[name][i] < size and not false[name][i] > 0]
+        row: dict[str, object] = {
+            "force": unit, "forces": ",".join(covered), "records": size,
+            "share_no_location": _share(missing["latitude"][i], size),
+            "share_date_only": _share(n_date_only[i], int(n_dated[i])),
+            "share_ethnicity_not_stated": _share(n_not_stated[i], int(n_persons[i])),
+            "share_outcome_not_recorded": _share(missing["outcome"][i], size),
+            "share_outcome_linked_not_recorded": _share(missing["outcome_linked_to_object"][i], size),
+            "share_removal_not_recorded": _share(missing["removal_of_more_than_outer_clothing"][i], size),
+            "not_recorded": ", ".join(FIELDS[k] for k, v in missing.items() if size and v[i] == size),
+            "recorded_one_way": "; ".join(one_way),
+        }
+        if status_counts is not None and unique_pairs is not None:
+            for name, counts in status_counts.items():
+                row[name] = int(counts[i])
+            row["months_missing"] = len(covered) * len(months) - int(unique_pairs[i])
         rows.append(row)
     out = pd.DataFrame(rows)
     for name in (*STATUS_COLUMNS.values(), "months_missing"):
@@ -107,16 +122,23 @@ def quality(records: pd.DataFrame, selection: Selection, *, manifest: pd.DataFra
     return out[QUALITY_COLUMNS]
 
 
+def _broad_codes(values: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
+    """Positions in `categories` (on category codes); a missing value is the last category, 'Unrecognised label'."""
+    out = codes(values, categories)
+    out[values.isna().to_numpy(bool)] = len(categories) - 1
+    return out
+
+
 def agreement(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
     """Self-defined (rows) against officer-defined (columns) broad ethnicity for searches of persons, by
     force and pooled: count and the share of the self-defined row. A label no table knows is its own
     category ('Unrecognised label'), never dropped. Columns AGREEMENT_COLUMNS."""
     forces = list(selection.forces)
-    persons = searches_of_persons(records)
+    person = person_mask(records)
     categories = (*vocab.BROAD_WITH_NOT_STATED, UNRECOGNISED)
-    self_codes = codes(persons["self_defined_broad"].astype(object).fillna(UNRECOGNISED), categories)
-    officer_codes = codes(persons["officer_defined_broad"].astype(object).fillna(UNRECOGNISED), categories)
-    f = codes(persons["force"], forces)
+    self_codes = _broad_codes(records["self_defined_broad"], categories)[person]
+    officer_codes = _broad_codes(records["officer_defined_broad"], categories)[person]
+    f = codes(records["force"], forces)[person]
     n_c, n_f = len(categories), len(forces)
     ok = f >= 0
     counts = np.bincount((f[ok] * n_c + self_codes[ok]) * n_c + officer_codes[ok],
