@@ -38,12 +38,12 @@ def _missing(records: pd.DataFrame) -> dict[str, np.ndarray]:
 def fields_not_recorded(records: pd.DataFrame) -> dict[str, list[str]]:
     """For each force with records: the fields (in words) that are empty in every one of its records."""
     missing = _missing(records)
-    forces = records["force"].astype(str).to_numpy()
-    out: dict[str, list[str]] = {}
-    for force in dict.fromkeys(forces):
-        rows = forces == force
-        out[force] = [FIELDS[name] for name, empty in missing.items() if empty[rows].all()]
-    return out
+    found, forces = pd.factorize(records["force"].astype(str), use_na_sentinel=False)  # in order of appearance
+    n = np.bincount(found, minlength=len(forces))
+    empty_counts = {name: np.bincount(found[empty], minlength=len(forces)) for name, empty in missing.items()}
+    # a missing force id matches no record (nan != nan), so every field counts as empty for it
+    return {force: [FIELDS[name] for name, counts in empty_counts.items() if pd.isna(force) or counts[i] == n[i]]
+            for i, force in enumerate(forces)}
 
 
 def _share(count: np.int64, of: int) -> float:
