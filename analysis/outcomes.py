@@ -254,6 +254,22 @@ def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     return out
 
 
+def benjamini_hochberg_many(families: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """`benjamini_hochberg` of each family; families with as many p-values adjust in one scipy call (each row
+    of the stack is adjusted on its own, exactly as alone)."""
+    out = [np.full(np.shape(p), np.nan) for p in families]
+    known = [~np.isnan(np.asarray(p, dtype=float)) for p in families]
+    by_size: dict[int, list[int]] = {}
+    for k, ok in enumerate(known):
+        if ok.any():
+            by_size.setdefault(int(ok.sum()), []).append(k)
+    for members in by_size.values():
+        stacked = np.array([np.asarray(families[k], dtype=float)[known[k]] for k in members])
+        for k, adjusted in zip(members, stats.false_discovery_control(stacked, axis=1, method="bh"), strict=True):
+            out[k][known[k]] = adjusted
+    return out
+
+
 def two_by_two(a: float, n1: float, c: float, n2: float) -> tuple[str, float, float, str]:
     """Test a/n1 against c/n2: Pearson chi-square (no continuity correction) when every expected count is
     at least 5, else Fisher's exact test. Returns (test, statistic, p_value, reason)."""
@@ -352,9 +368,9 @@ def pairwise(t: Tally, *, measure: str, labels: Sequence[str], pairs: str = "ref
     for row, (test, statistic, p, reason) in zip(tested_rows, two_by_two_many(cases), strict=True):
         row.update(test=test, statistic=statistic, p_value=p, reason=reason)
     rows = []
-    for family in families:
-        p = np.array([r["p_value"] for r in family], dtype=float)
-        for r, h, b in zip(family, holm(p), benjamini_hochberg(p), strict=True):
+    p_values = [np.array([r["p_value"] for r in family], dtype=float) for family in families]
+    for family, p, bh in zip(families, p_values, benjamini_hochberg_many(p_values), strict=True):
+        for r, h, b in zip(family, holm(p), bh, strict=True):
             r["p_holm"], r["p_bh"] = h, b
         rows.extend(family)
     return pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
