@@ -110,7 +110,7 @@ def compare_from_counts(counts: Counts, *, reference: str, months: int, overdisp
     counts = dataclasses.replace(counts, pooled_numerator_extra=())
     rate_table = rates_from_counts(counts, months=months, pooled=True)
     table = disparity_from_rates(rate_table, reference=reference, months=months)
-    residents = rate_table.set_index(["force", "group"])["population"].astype("Float64")
+    residents = rate_table.set_index(["force", "group"])["effective_population"].astype("Float64")
     table["_n1"] = residents.reindex(pd.MultiIndex.from_frame(table[["force", "group"]])).to_numpy(
         float, na_value=np.nan)
     ref = reference_columns(rate_table, reference, tuple(dict.fromkeys(rate_table["group"])))

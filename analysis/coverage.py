@@ -25,8 +25,8 @@ class Coverage:
     def notes(self) -> list[str]:
         """Plain-English lines for the screen, the report and stderr."""
         lines = [f"{reference_data.force_name(f)} left out: {why}." for f, why in self.left_out.items()]
-        lines += [f"{reference_data.force_name(f)}: {what}; its figures cover only the months it published "
-                  "(annualised rates understate a full year)." for f, what in self.partial.items()]
+        lines += [f"{reference_data.force_name(f)}: {what}; its residents count only for the months it "
+                  "published, so its rates are annualised over those months." for f, what in self.partial.items()]
         return lines
 
 
@@ -42,6 +42,7 @@ def restrict_to_published(selection: Selection, manifest: pd.DataFrame | None) -
     kept: list[str] = []
     left_out: dict[str, str] = {}
     partial: dict[str, str] = {}
+    held: list[tuple[str, int]] = []
     for force in selection.forces:
         states = [status.get((force, m), "not fetched") for m in months]
         published = sum(s in PUBLISHED for s in states)
@@ -52,7 +53,8 @@ def restrict_to_published(selection: Selection, manifest: pd.DataFrame | None) -
             continue
         kept.append(force)
         if published < len(months):
+            held.append((force, published))
             missing = [f"{m} {s.replace('_', ' ')}" for m, s in zip(months, states, strict=True)
                        if s not in PUBLISHED]
             partial[force] = f"{published} of {len(months)} months published (missing: {', '.join(missing)})"
-    return Coverage(replace(selection, forces=tuple(kept)), left_out, partial)
+    return Coverage(replace(selection, forces=tuple(kept), months_published=tuple(held)), left_out, partial)

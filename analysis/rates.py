@@ -20,7 +20,7 @@ from data import reference_data, vocab
 POOLED = "ALL"
 
 RATES_COLUMNS = ["force", "group", "searches", "population", "rate_per_1000", "ci_low", "ci_high", "months",
-                 "reason", "small_n", "forces"]
+                 "reason", "small_n", "forces", "effective_population"]
 DISPARITY_COLUMNS = ["force", "group", "reference", "ratio", "ci_low", "ci_high", "rate_difference",
                      "exact_ci_low", "exact_ci_high", "group_searches", "reference_searches",
                      "ratio_if_not_stated_group", "ratio_if_not_stated_reference", "reason", "small_n", "forces"]
@@ -92,6 +92,14 @@ class Counts:
     pooled_numerator_extra: tuple[str, ...]  # forces that add searches only (BTP when include_btp)
     caveat: str                 # applies to every rate (officer-defined ethnicity)
     present: np.ndarray | None = None  # (F, M) bool: the force has any record that month (with by_month)
+    coverage: np.ndarray | None = None  # (F,) share of the period's months each force published (None: all)
+
+    @property
+    def effective_population(self) -> np.ndarray:
+        """Residents x the share of the period each force published: the person-time behind its searches."""
+        if self.coverage is None:
+            return self.population
+        return self.population * self.coverage[:, None]
 
 
 def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False) -> Counts:
@@ -136,8 +144,10 @@ def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False
     members = tuple(f for f in forces if areas.get(f, ("", False, 0))[1])
     extra = tuple(f for f in forces if not areas.get(f, ("", False, 0))[1]) if selection.include_btp else ()
     caveat = OFFICER_CAVEAT if selection.ethnicity == "officer" else ""
+    coverage = (np.array([selection.coverage_share(f) for f in forces], dtype=float)
+                if selection.months_published else None)
     return Counts(forces, groups, months, searches, monthly, unrecognised, persons, population,
-                  tuple(reasons), any_records, members, extra, caveat, present)
+                  tuple(reasons), any_records, members, extra, caveat, present, coverage)
 
 
 def _join(*parts: str) -> str:
@@ -196,7 +206,9 @@ def rates(records: pd.DataFrame, selection: Selection, *, pooled: bool | None = 
 def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None) -> pd.DataFrame:
     """The rates table from `count(...)` (for callers that already counted). Vectorised over forces."""
     labels, forces_col = list(counts.forces), list(counts.forces)
-    searches, population = counts.searches, counts.population
+    searches, population, effective = counts.searches, counts.population, counts.effective_population
+    share = counts.coverage if counts.coverage is not None else np.ones(len(counts.forces))
+    months_of = list(np.rint(share * months).astype(int))
     meaningful = np.array([r == "" for r in counts.force_reason], dtype=bool)
     reasons = []
     for i in range(len(counts.forces)):
@@ -207,8 +219,11 @@ def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None
     if with_pooled(counts, pooled):
         has_pool = bool(counts.pooled_members)
         pooled_pop = pool(counts, population, numerator=False) if has_pool else np.full(len(counts.groups), np.nan)
+        pooled_eff = pool(counts, effective, numerator=False) if has_pool else np.full(len(counts.groups), np.nan)
         searches = np.vstack([searches, pool(counts, searches, numerator=True)])
         population = np.vstack([population, pooled_pop])
+        effective = np.vstack([effective, pooled_eff])
+        months_of.append(months)
         meaningful = np.append(meaningful, has_pool)
         reasons += _group_reasons(pooled_reason(counts), counts.groups, pooled_pop, counts.caveat)
         labels.append(POOLED)
@@ -216,9 +231,11 @@ def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None
     n_g = len(counts.groups)
     searches = searches.reshape(-1).astype("int64")
     population = population.reshape(-1)
+    effective = effective.reshape(-1)
     factor = 1000 * 12 / months if months else np.nan
-    usable = np.repeat(meaningful, n_g) & np.isfinite(population) & (population > 0)
-    pop = np.where(usable, population, np.nan)
+    usable = np.repeat(meaningful, n_g) & np.isfinite(effective) & (effective > 0)
+    # person-time: a force that published m of the period's M months contributes residents x m / M
+    pop = np.where(usable, effective, np.nan)
     low, high = intervals.garwood(searches)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate, ci_low, ci_high = searches / pop * factor, low / pop * factor, high / pop * factor
@@ -226,8 +243,9 @@ def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None
         "force": np.repeat(labels, n_g), "group": np.tile(list(counts.groups), len(labels)),
         "searches": searches,
         "population": pd.array(population, dtype="Float64").astype("Int64"),
-        "rate_per_1000": rate, "ci_low": ci_low, "ci_high": ci_high, "months": months,
+        "rate_per_1000": rate, "ci_low": ci_low, "ci_high": ci_high, "months": np.repeat(months_of, n_g),
         "reason": reasons, "small_n": searches < SMALL_N, "forces": np.repeat(forces_col, n_g),
+        "effective_population": effective,
     })[RATES_COLUMNS]
 
 
@@ -266,6 +284,12 @@ def reference_members(reference: str, level_groups: tuple[str, ...]) -> list[str
     return members
 
 
+def _totals(rows: pd.DataFrame) -> np.ndarray:
+    """The residents behind each row's rate: person-time ('effective_population') when the table has it."""
+    column = "effective_population" if "effective_population" in rows.columns else "population"
+    return rows[column].to_numpy(float, na_value=np.nan)
+
+
 def reference_columns(table: pd.DataFrame, reference: str, level_groups: tuple[str, ...]) -> pd.DataFrame:
     """Per force of a rates table: the reference group's searches and residents (a broad reference at the
     detailed level sums its detailed groups) and the 'Not stated' searches."""
@@ -273,7 +297,7 @@ def reference_columns(table: pd.DataFrame, reference: str, level_groups: tuple[s
     chosen = table.loc[table["group"].isin(members)]
     code, forces = pd.factorize(chosen["force"])
     n = len(forces)
-    population = chosen["population"].to_numpy(float, na_value=np.nan)
+    population = _totals(chosen)
     _, first = np.unique(code, return_index=True)
     ref = pd.DataFrame({
         "reference_searches": np.bincount(code, weights=chosen["searches"].to_numpy(float), minlength=n),
@@ -302,7 +326,7 @@ def disparity_from_rates(table: pd.DataFrame, *, reference: str, months: int) ->
     ref = reference_columns(table, reference, groups)
     rows = table.loc[~table["group"].isin([reference, vocab.NOT_STATED])].join(ref, on="force")
     a = rows["searches"].to_numpy(float)
-    n1 = rows["population"].to_numpy(float, na_value=np.nan)
+    n1 = _totals(rows)
     c = rows["reference_searches"].to_numpy(float)
     n2 = rows["reference_population"].to_numpy(float, na_value=np.nan)
     ns = rows["not_stated_searches"].to_numpy(float)

@@ -25,6 +25,9 @@ class Selection:
     reference: str = "White"
     include_btp: bool = False        # BTP searches join pooled numerators only when asked
     filters: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    # force -> months of the period it published, for forces that missed some (analysis.coverage sets it):
+    # their residents count only for the months they published (person-time), so a rate is not understated
+    months_published: tuple[tuple[str, int], ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.ethnicity not in ETHNICITY_COLUMNS:
@@ -55,6 +58,11 @@ class Selection:
     @property
     def filter_dict(self) -> dict[str, tuple[str, ...]]:
         return dict(self.filters)
+
+    def coverage_share(self, force: str) -> float:
+        """The share of the period's months this force published (1.0 unless told otherwise)."""
+        held = dict(self.months_published).get(force)
+        return 1.0 if held is None else held / self.n_months
 
     @property
     def group_column(self) -> str:

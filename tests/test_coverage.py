@@ -54,3 +54,41 @@ def test_cli_leaves_an_unpublished_force_out_of_pooled_rates(store_dir):
     assert "Surrey Police left out" in run.stderr
     table = json.loads(run.stdout)
     assert {row["force"] for row in table} == {"kent"}  # one force left: no pooled row diluted by Surrey
+
+
+def test_a_force_that_missed_months_gets_person_time_not_a_full_year_of_residents(store_dir):
+    import numpy as np
+
+    from analysis.rates import disparity, rates
+    from analysis.selection import select
+    from data import normalise, reference_data
+    from data.store import Store
+
+    store = Store(store_dir)
+    black = {"type": "Person search", "datetime": "2024-01-05T10:00:00+00:00",
+             "self_defined_ethnicity": "Black/African/Caribbean/Black British - African"}
+    white = dict(black, self_defined_ethnicity="White - Irish")
+    for month in ("2024-01", "2024-02", "2024-03", "2024-04"):
+        store.write_month("kent", month, normalise.from_api_records([black] * 40 + [white] * 100, force="kent",
+                                                                    month=month), source="test")
+    store.write_month("surrey", "2024-01", normalise.from_api_records([black] * 10 + [white] * 30, force="surrey",
+                                                                      month="2024-01"), source="test")
+    for month in ("2024-02", "2024-03", "2024-04"):
+        store.record_not_published("surrey", month, source="test")
+    selection = restrict_to_published(Selection.build("kent,surrey", "2024-01", "2024-04"), store.manifest()).selection
+    table = rates(select(store.read(), selection), selection).set_index(["force", "group"])
+    pop = reference_data.population("broad").set_index(["force", "group"])["population"]
+    # hand calculation: searches / (residents x months published / 12) x 1,000
+    np.testing.assert_allclose(table.loc[("surrey", "Black"), "rate_per_1000"],
+                               10 / (pop["surrey", "Black"] * 1 / 12) * 1000)
+    np.testing.assert_allclose(table.loc[("kent", "Black"), "rate_per_1000"],
+                               160 / (pop["kent", "Black"] * 4 / 12) * 1000)
+    # pooled: all searches over the person-time of both areas (never Surrey's residents for 4 months)
+    pooled_person_years = pop["kent", "Black"] * 4 / 12 + pop["surrey", "Black"] * 1 / 12
+    np.testing.assert_allclose(table.loc[("ALL", "Black"), "rate_per_1000"], 170 / pooled_person_years * 1000)
+    assert table.loc[("surrey", "Black"), "months"] == 1 and table.loc[("ALL", "Black"), "months"] == 4
+    assert table.loc[("surrey", "Black"), "population"] == pop["surrey", "Black"]  # residents, as published
+    # the pooled ratio uses the same person-time for both groups
+    ratio = disparity(select(store.read(), selection), selection).set_index(["force", "group"])
+    white_years = pop["kent", "White"] * 4 / 12 + pop["surrey", "White"] * 1 / 12
+    np.testing.assert_allclose(ratio.loc[("ALL", "Black"), "ratio"], (170 / pooled_person_years) / (430 / white_years))
