@@ -13,6 +13,7 @@ def main(argv: list[str]) -> int:
         module = importlib.import_module(f"benchmarks.bench_{name.removeprefix('bench_')}")
         print(f"== {name}", flush=True)
         started = time.perf_counter()
+        sys.argv = [f"benchmarks.bench_{name}"]  # each bench parses its own options: give it none
         module.main()
         print(f"   ({time.perf_counter() - started:.1f} s in all)", flush=True)
     return 0
