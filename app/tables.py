@@ -22,9 +22,19 @@ from analysis.rates import count, disparity_from_rates, not_stated_from_counts, 
 from analysis.selection import Selection, select
 from analysis.thorough import thorough
 from analysis.trend import trend
-from analysis.use_of_force import SOURCES, use_of_force_table
+from analysis.use_of_force import (
+    SOURCES,
+    _resolve,
+    caveats,
+    check_reference,
+    table_from_reports,
+    use_of_force_table,
+)
 from app.dataset import Dataset
+from data.demo import DEMO_SOURCE
+from data.demo_use_of_force import DEMO_YEAR, demo_use_of_force_reports
 from data.schema import unknown_labels
+from data.use_of_force import vocab as uof_vocab
 from data.use_of_force.store import UseOfForceStore
 
 KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
@@ -95,6 +105,21 @@ def use_of_force(forces: tuple[str, ...] | str, year: str, *, reference: str) ->
     except OSError:
         signature = "none"
     return _use_of_force(forces, year, reference, str(store.root), signature)
+
+
+DEMO_USE_OF_FORCE_YEARS = [DEMO_YEAR]
+
+
+@st.cache_data(show_spinner="Computing the synthetic demo use-of-force table...", max_entries=32)
+def demo_use_of_force(forces: tuple[str, ...] | str, year: str, *, reference: str) -> pd.DataFrame:
+    """The use-of-force table from the synthetic demo reports (only while the app shows the demo and the
+    use-of-force store is empty), built exactly as use_of_force_table builds it from stored reports."""
+    ids, pooled = _resolve(forces if isinstance(forces, str) else list(forces))
+    table = table_from_reports(demo_use_of_force_reports(), forces=ids, year=year, pooled=pooled,
+                               reference=check_reference(reference), source=DEMO_SOURCE)
+    table.attrs["unit"] = uof_vocab.UNIT
+    table.attrs["caveats"] = caveats(table)
+    return table
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

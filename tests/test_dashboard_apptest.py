@@ -343,10 +343,10 @@ def test_compare_page_plots_every_force_ratio_from_analysis_compare(fresh: Path)
     assert league["Ratio"].iloc[0] == pytest.approx(max(want.values()))
 
 
-def test_use_of_force_page_notes_missing_data_then_charts_stored_tables(fresh: Path, shared_dir: Path) -> None:
+def test_use_of_force_page_charts_stored_tables_not_the_demo(fresh: Path, shared_dir: Path) -> None:
     at = _app(page="use-of-force")
     _no_problems(at)
-    assert any("No use-of-force data in the store" in i.value for i in at.info)
+    assert at.selectbox(key="uof_year").value == "2024/25"  # the synthetic demo while nothing is stored
     assert _figure(at, "thorough").data                   # from the stop-and-search records themselves
 
     from data.use_of_force.commands import import_path
@@ -356,6 +356,7 @@ def test_use_of_force_page_notes_missing_data_then_charts_stored_tables(fresh: P
     at = _app(page="use-of-force")
     _no_problems(at)
     assert at.selectbox(key="uof_year").value == "2019/20"
+    assert at.selectbox(key="uof_year").options == ["2019/20"]  # stored data only: the demo year is gone
     fig = _figure(at, "use_of_force")
     assert fig.layout.meta["year"] == "2019/20" and fig.data
     assert "officer" in _texts(at)                        # unit and perception caveat beside the chart
@@ -372,3 +373,28 @@ def test_an_unreadable_store_says_why_and_still_offers_get_data(fresh: Path) -> 
     assert len(at.error) == 1 and "kent 2024-04" in at.error[0].value and "Traceback" not in at.error[0].value
     assert at.title[0].value == "Get data"
     assert DEMO_LABEL not in _texts(at)                  # never falls back to the demo behind the user's back
+
+
+def test_use_of_force_page_on_an_empty_store_charts_the_synthetic_demo(fresh: Path) -> None:
+    from analysis.use_of_force import table_from_reports
+    from data import reference_data
+    from data.demo import DEMO_SOURCE
+    from data.demo_use_of_force import demo_use_of_force_reports
+
+    at = _app(page="use-of-force")
+    _no_problems(at)
+    texts = _texts(at)
+    assert DEMO_LABEL in texts and "No use-of-force data" not in texts
+    assert at.selectbox(key="uof_year").options == ["2024/25"]
+    fig = _figure(at, "use_of_force")
+    assert fig.layout.meta["year"] == "2024/25" and fig.layout.meta["force"] == "ALL"
+    assert DEMO_LABEL in json.dumps(fig.to_plotly_json()["layout"], default=str)  # the chart's demo mark
+    # oracle: the same selection (every force, pooled, reference White) through the table builder
+    want = table_from_reports(demo_use_of_force_reports(), forces=reference_data.resolve_forces("all"),
+                              year="2024/25", pooled=True, reference="White", source=DEMO_SOURCE)
+    want = want.loc[want["force"].eq("ALL") & np.isfinite(want["share"].to_numpy(float))]
+    plotted = {str(t.name): _array(t.x).astype(float) for t in fig.data if t.type == "scatter"}
+    assert set(plotted) == set(want["group"])
+    for group, shares in plotted.items():
+        np.testing.assert_allclose(shares, want.loc[want["group"].eq(group), "share"].to_numpy(float), rtol=1e-9)
+    assert plotted["Black"][0] > plotted["White"][0]      # compliant handcuffing, the published order

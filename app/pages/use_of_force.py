@@ -10,6 +10,7 @@ from analysis.thorough import THOROUGH_CAVEAT
 from analysis.use_of_force import TACTICS_UNIT
 from app import charts, components, state, tables
 from app.dataset import Dataset
+from data.demo import DEMO_LABEL
 
 EXPLAINER = """
 **Force used by officers, by the person's perceived ethnicity.** The Home Office collects a report each
@@ -29,14 +30,20 @@ def render(dataset: Dataset, selection: Selection) -> None:
 
     st.subheader("Use of force by tactic and perceived ethnic group")
     years = tables.use_of_force_years()
+    # demo use of force only beside the demo records, and never mixed with stored use-of-force data
+    demo_uof = dataset.demo and not years
+    if demo_uof:
+        years = list(tables.DEMO_USE_OF_FORCE_YEARS)
     if not years:
         components.note(NO_DATA)
     else:
         state.prepare("uof_year", years, years[-1])
         st.selectbox("Financial year", years, key="uof_year")
         forces = views.use_of_force_forces(selection.forces, dataset.forces)
-        table = tables.use_of_force(forces, st.session_state["uof_year"],
-                                    reference=views.broad_reference(selection.reference))
+        build = tables.demo_use_of_force if demo_uof else tables.use_of_force
+        table = build(forces, st.session_state["uof_year"], reference=views.broad_reference(selection.reference))
+        if demo_uof:
+            st.caption(f"{DEMO_LABEL}: generated use-of-force reports for {years[-1]}, not police records.")
         st.caption(f"Unit: {TACTICS_UNIT}. Ethnicity is the officer's perception.")
         charts.use_of_force(table, st.session_state["uof_year"], dataset=dataset, selection=selection,
                             key="uof_tactics", caveats=(f"Counts are {TACTICS_UNIT}, not people or incidents; "
