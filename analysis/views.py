@@ -514,3 +514,12 @@ def map_sample_headline(shown: int, located: int) -> Headline:
     return Headline(fmt_count(shown), "a count: no interval",
                     f"of {fmt_count(located)} searches with a location",
                     "a fixed random sample, so groups keep their proportions" if sampled else "every located search")
+
+
+def use_of_force_unit(table: pd.DataFrame, *, default: str) -> str:
+    """The unit the table's rows count (officer reports for record-level sources, tactic uses for the
+    Home Office force tables); several units are joined, none gives the default."""
+    if "unit" not in table.columns:
+        return default
+    units = [str(u) for u in pd.unique(table["unit"].dropna()) if str(u)]
+    return "; ".join(units) if units else default

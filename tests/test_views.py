@@ -172,3 +172,12 @@ def test_small_shaping_helpers() -> None:
     assert shown.columns.tolist() == ["Force", "Records", "No location"]
     assert shown["No location"].tolist() == ["25.0%", "n/a"]
     assert shown["Force"].tolist() == ["Kent Police", "All selected forces"]
+
+
+def test_use_of_force_unit_follows_the_table():
+    import pandas as pd
+
+    from analysis.views import use_of_force_unit
+    reports = pd.DataFrame({"unit": ["officer reports on a person"] * 2})
+    assert use_of_force_unit(reports, default="uses") == "officer reports on a person"
+    assert use_of_force_unit(pd.DataFrame({"x": [1]}), default="uses") == "uses"

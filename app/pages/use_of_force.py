@@ -44,9 +44,10 @@ def render(dataset: Dataset, selection: Selection) -> None:
         table = build(forces, st.session_state["uof_year"], reference=views.broad_reference(selection.reference))
         if demo_uof:
             st.caption(f"{DEMO_LABEL}: generated use-of-force reports for {years[-1]}, not police records.")
-        st.caption(f"Unit: {TACTICS_UNIT}. Ethnicity is the officer's perception.")
+        unit = views.use_of_force_unit(table, default=TACTICS_UNIT)
+        st.caption(f"Unit: {unit}. Ethnicity is the officer's perception.")
         charts.use_of_force(table, st.session_state["uof_year"], dataset=dataset, selection=selection,
-                            key="uof_tactics", caveats=(f"Counts are {TACTICS_UNIT}, not people or incidents; "
+                            key="uof_tactics", caveats=(f"Counts are {unit}, not people or incidents; "
                                                         "ethnicity is officer-perceived.",))
 
     st.subheader("More thorough searches (removal of more than outer clothing)")
