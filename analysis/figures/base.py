@@ -63,27 +63,26 @@ def small_mask(rows: pd.DataFrame) -> np.ndarray:
     return rows["small_n"].astype("boolean").fillna(False).to_numpy(bool)
 
 
-def fmt_int(value: object) -> str:
+def _as_number(value: object) -> float:
+    """float(value), or nan for anything that is not a number (None, <NA>, text)."""
     try:
-        number = float(value)  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return "n/a"
+        return np.nan
+
+
+def fmt_int(value: object) -> str:
+    number = _as_number(value)
     return "n/a" if np.isnan(number) else f"{number:,.0f}"
 
 
 def fmt_num(value: object, digits: int = 2) -> str:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "n/a"
+    number = _as_number(value)
     return "n/a" if np.isnan(number) else f"{number:,.{digits}f}"
 
 
 def fmt_pct(value: object, digits: int = 1) -> str:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "n/a"
+    number = _as_number(value)
     return "n/a" if np.isnan(number) else f"{100 * number:.{digits}f}%"
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from data.errors import BadFile
 from data.use_of_force import vocab
 from data.use_of_force.names import financial_year, financial_year_of_dates
-from data.use_of_force.reports import finish, map_values
+from data.use_of_force.reports import add_person_columns, finish
 
 SOURCE = "met"
 TACTIC_COLUMN = re.compile(r"^tactic\s*(\d+)$", re.IGNORECASE)
@@ -79,15 +79,7 @@ def parse_met(frame: pd.DataFrame, *, path: object, year_hint: str | None = None
                           file=str(path), column=by_field["date"], value=bad)
         years = years.fillna(year_hint)
     out["year"] = years
-    out["raw_ethnicity"] = frame[by_field["ethnicity"]].astype("string")
-    out["group"] = map_values(frame[by_field["ethnicity"]], vocab.MET_GROUPS, column=by_field["ethnicity"],
-                              path=path)
-    for field in ("age", "gender"):
-        if field in by_field:
-            out[field] = frame[by_field[field]].astype("string")
-    if "effect_stop_search" in by_field:
-        col = by_field["effect_stop_search"]
-        out["effect_stop_search"] = map_values(frame[col], vocab.FLAG_VALUES, column=col, path=path)
+    add_person_columns(out, frame, by_field, groups=vocab.MET_GROUPS, path=path)
 
     n = len(frame)
     flags = {t: np.zeros(n, dtype=bool) for t in vocab.TACTICS}

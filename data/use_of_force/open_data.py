@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 from data.errors import BadFile
 from data.use_of_force import vocab
 from data.use_of_force.names import financial_year, map_forces
-from data.use_of_force.reports import finish, map_values
+from data.use_of_force.reports import add_person_columns, finish, map_values
 
 log = logging.getLogger(__name__)
 SOURCE = "home_office_open_data"
@@ -113,15 +113,7 @@ def parse_sheet(frame: pd.DataFrame, *, sheet: str, path: object, warn: bool = T
     else:
         out["year"] = financial_year(sheet)
     out["force"] = map_forces(frame[by_field["force"]], column=by_field["force"], path=path)
-    out["raw_ethnicity"] = frame[by_field["ethnicity"]].astype("string")
-    out["group"] = map_values(frame[by_field["ethnicity"]], vocab.RECORD_GROUPS, column=by_field["ethnicity"],
-                              path=path)
-    for field in ("age", "gender"):
-        if field in by_field:
-            out[field] = frame[by_field[field]].astype("string")
-    if "effect_stop_search" in by_field:
-        col = by_field["effect_stop_search"]
-        out["effect_stop_search"] = map_values(frame[col], vocab.FLAG_VALUES, column=col, path=path)
+    add_person_columns(out, frame, by_field, groups=vocab.RECORD_GROUPS, path=path)
     present: set[str] = set()
     for column in columns:
         tactic = TACTIC_COLUMNS.get(column.lower())

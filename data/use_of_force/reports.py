@@ -42,6 +42,20 @@ def map_values(raw: pd.Series, table: Mapping[str, object], *, column: str, path
     return pd.Series(mapped[codes], index=raw.index, dtype=object)
 
 
+def add_person_columns(out: pd.DataFrame, frame: pd.DataFrame, by_field: Mapping[str, str], *,
+                       groups: Mapping[str, object], path: object) -> None:
+    """Fill the person columns both record-level readers share: raw and mapped perceived ethnicity, age,
+    gender, and the stop-and-search flag where the source has it (`by_field`: field -> the file's column)."""
+    out["raw_ethnicity"] = frame[by_field["ethnicity"]].astype("string")
+    out["group"] = map_values(frame[by_field["ethnicity"]], groups, column=by_field["ethnicity"], path=path)
+    for field in ("age", "gender"):
+        if field in by_field:
+            out[field] = frame[by_field[field]].astype("string")
+    if "effect_stop_search" in by_field:
+        column = by_field["effect_stop_search"]
+        out["effect_stop_search"] = map_values(frame[column], vocab.FLAG_VALUES, column=column, path=path)
+
+
 def finish(frame: pd.DataFrame) -> pd.DataFrame:
     """Fix column order and dtypes (missing tactic columns become all <NA>)."""
     out = pd.DataFrame(index=frame.index)
