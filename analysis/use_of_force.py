@@ -19,7 +19,8 @@ from data.vocab import BROAD_GROUPS, DETAILED_GROUPS
 COLUMNS = ["force", "year", "group", "tactic", "count", "reports", "share", "ci_low", "ci_high"]
 EXTRA_COLUMNS = ["ratio", "ratio_ci_low", "ratio_ci_high", "group_share", "group_share_ci_low",
                  "group_share_ci_high", "population", "per_1000_residents", "per_1000_ci_low", "per_1000_ci_high",
-                 "basis", "source", "unit", "reason", "small_n", "forces"]
+                 "basis", "source", "unit", "reason", "small_n", "forces",
+                 "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "area"]
 STOP_SEARCH_COLUMNS = ["stop_searches", "per_1000_stop_searches", "per_1000_stop_searches_ci_low",
                        "per_1000_stop_searches_ci_high"]
 SOURCES = ("home_office_open_data", "met", "home_office_tables")
@@ -32,6 +33,7 @@ NO_RESIDENTS = "no meaningful resident population (tiny resident base or no forc
 NOT_IN_SOURCE = "not recorded in this source"
 USES_REASON = "tactic uses only: the source has no per-group report totals here (USES_CAVEAT)"
 USES_CAVEAT = vocab.USES_CAVEAT
+ENGLAND_AND_WALES = "England and Wales"
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -107,8 +109,19 @@ class _Columns:
         return pd.DataFrame(self.data)
 
 
-def _finish(table: pd.DataFrame, *, reference: str, forces_of: dict[str, list[str]]) -> pd.DataFrame:
-    """Shares, Wilson intervals, Katz ratios vs the reference, group shares, rates per 1,000 residents."""
+def area_name(unit: str, members: list[str], *, national: bool = False) -> str:
+    """What a unit's rows describe: a force's name, 'England and Wales' (national tables) or 'N forces pooled'."""
+    if national:
+        return ENGLAND_AND_WALES
+    if unit == PROJECT_ALL:
+        return f"{len(members)} forces pooled"
+    return reference_data.force_name(unit)
+
+
+def _finish(table: pd.DataFrame, *, reference: str, forces_of: dict[str, list[str]],
+            national: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Shares, Wilson intervals, Katz ratios vs the reference, group shares, rates per 1,000 residents and
+    their ratio to the reference group's rate. `national`: units whose rows are England and Wales figures."""
     t = table.copy()
     count, reports = t["count"].to_numpy(float), t["reports"].to_numpy(float)
     t["share"] = np.where(reports > 0, count / np.where(reports > 0, reports, 1), np.nan)
@@ -134,10 +147,20 @@ def _finish(table: pd.DataFrame, *, reference: str, forces_of: dict[str, list[st
         t["per_1000_residents"] = count / pop * 1000
         p_low, p_high = intervals.garwood(count)
         t["per_1000_ci_low"], t["per_1000_ci_high"] = p_low / pop * 1000, p_high / pop * 1000
+    # rate per resident against the reference group's: the Katz log interval with residents as the totals
+    # (as the stop-and-search disparity ratio, analysis.rates)
+    ref_pop = t.merge(t.loc[t["group"].eq(reference), ["force", "tactic", "population"]].rename(
+        columns={"population": "ref_population"}), on=["force", "tactic"], how="left")["ref_population"]
+    rr, (rr_low, rr_high) = intervals.katz(t["count"], t["population"], t["ref_count"], ref_pop.to_numpy(float))
+    t["rate_ratio"], t["rate_ratio_ci_low"], t["rate_ratio_ci_high"] = rr, rr_low, rr_high
+    t.loc[t["group"].eq(reference), ["rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"]] = [1.0, np.nan, np.nan]
+    no_rate = t["group"].eq(vocab.NOT_STATED) | ~np.isfinite(t["per_1000_residents"].to_numpy(float))
+    t.loc[no_rate, ["rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"]] = np.nan
     no_pop = t["population"].isna() & t["group"].ne(vocab.NOT_STATED)
     t.loc[no_pop, "reason"] = t.loc[no_pop, "reason"].where(t.loc[no_pop, "reason"].ne(""), NO_RESIDENTS)
     t["small_n"] = t["reports"].fillna(t["count"]).lt(SMALL_N)
     t["forces"] = t["force"].map({u: ",".join(m) for u, m in forces_of.items()})
+    t["area"] = t["force"].map({u: area_name(u, m, national=u in national) for u, m in forces_of.items()})
     order = {g: i for i, g in enumerate(vocab.GROUPS)}
     tactics = {x: i for i, x in enumerate((vocab.ALL_REPORTS, *vocab.ANALYSIS_TACTICS))}
     units = {u: i for i, u in enumerate(forces_of)}
@@ -221,7 +244,8 @@ def table_from_home_office_tables(tactics: pd.DataFrame, incidents: pd.DataFrame
                      reports=group_reports if has_reports else no_reports,
                      basis=BASIS_REPORTS if has_reports else BASIS_USES, source="home_office_tables",
                      unit=vocab.UNIT if has_reports else TACTICS_UNIT, reason=reason)
-    return _finish(cols.frame(), reference=reference, forces_of=units)
+    national = frozenset({PROJECT_ALL}) if pooled and whole_country else frozenset()
+    return _finish(cols.frame(), reference=reference, forces_of=units, national=national)
 
 
 # ------------------------------------------------------------------------------------------ public
