@@ -5,16 +5,22 @@ and "Handling over-dispersion of performance indicators", Qual Saf Health Care 1
 scale each force has y = log(ratio) with the Katz standard error s = sqrt(1/a - 1/n1 + 1/c - 1/n2)
 (a, c searches of the group and the reference; n1, n2 their residents); precision = 1/s. The target is
 the pooled ratio theta0 (summed searches over summed residents of every selected force area with
-residents; BTP never joins it). z = (y - log theta0) / s. Over-dispersion is estimated from
-winsorised z-scores (each tail's most extreme 10% pulled in to the 10th/90th percentile):
-phi = mean(z_w^2) (percentiles by linear interpolation, R's type 7, as the NHS-R FunnelPlotR package).
+residents; BTP never joins it). z = (y - log theta0) / s. Over-dispersion is estimated robustly from
+winsorised z-scores (Spiegelhalter 2005, section 6): rank the forces by z, set the k lowest to the (k+1)-th
+lowest and the k highest to the (k+1)-th highest, k = max(1, floor(0.1 I)) for I forces on the funnel (10% in
+each tail, and at least one force, so that a single extreme force never sets the spread; percentile
+interpolation would leave most of its z in place when there are few forces), then phi = mean(z_w^2).
 Default `overdispersion='additive'` (random effects): tau^2 =
 max(0, (I phi - (I - 1)) / (sum w - sum w^2 / sum w)), w = 1/s^2, limits log theta0 +- z_p sqrt(s^2 + tau^2)
 and z = (y - log theta0) / sqrt(s^2 + tau^2). This suits forces with large counts, where multiplicative
 limits still shrink to nothing. 'multiplicative': limits +- z_p sqrt(phi) s when phi > 1, z / sqrt(phi).
 'none': plain Poisson-style limits. Fewer than MIN_UNITS forces on the funnel: no adjustment.
 p-values are two-sided normal from the (adjusted) z; q-values are Benjamini-Hochberg within each group
-(scipy.stats.false_discovery_control).
+(scipy.stats.false_discovery_control), shown for reference.
+
+One flag rule (FLAG_RULE), used by the table, the charts, the captions and the league table: a force is
+flagged when its ratio lies outside the 99.8% limits (|adjusted z| > 3.09, two-sided p < 0.002). The
+`flag` text says so in words; `flagged` is the same as a boolean.
 """
 from __future__ import annotations
 
@@ -35,23 +41,43 @@ WINSOR = 0.10
 METHODS = ("additive", "multiplicative", "none")
 COMPARE_COLUMNS = ["force", "group", "reference", "group_searches", "reference_searches", "ratio", "ci_low",
                    "ci_high", "pooled_ratio", "z", "limit95_low", "limit95_high", "limit998_low", "limit998_high",
-                   "p_value", "q_value", "flag", "small_n", "se", "z_unadjusted", "phi", "tau2", "overdispersion"]
+                   "p_value", "q_value", "flag", "small_n", "se", "z_unadjusted", "phi", "tau2", "overdispersion",
+                   "flagged"]
+FLAG_RULE = ("A force is flagged when its ratio lies outside the 99.8% limits of the funnel (two-sided p < 0.002 "
+             "after allowing for genuine variation between forces, estimated robustly). q-values (Benjamini-"
+             "Hochberg false discovery rate across the forces compared) are shown for reference and do not set "
+             "the flag. A flag is a reason to look closer, not a finding.")
+FLAGGED_ABOVE = "flagged: above the 99.8% limit"
+FLAGGED_BELOW = "flagged: below the 99.8% limit"
+
+
+def winsorise(z: np.ndarray, fraction: float = WINSOR) -> np.ndarray:
+    """z with the k lowest values set to the (k+1)-th lowest and the k highest to the (k+1)-th highest,
+    k = max(1, floor(fraction * n)) (Spiegelhalter 2005, section 6; at least one value per tail). Fewer than
+    three values are returned unchanged (nothing would be left between the tails)."""
+    z = np.asarray(z, dtype=float)
+    n = len(z)
+    k = max(1, int(np.floor(fraction * n + 1e-9)))
+    if n < 2 * k + 1:
+        return z.copy()
+    ordered = np.sort(z)
+    return np.clip(z, ordered[k], ordered[n - 1 - k])
 
 
 def dispersion(z: np.ndarray, se: np.ndarray, *, method: str = "additive") -> tuple[float, float]:
     """(phi, tau2) from the unadjusted z-scores and standard errors of the forces on the funnel.
 
-    phi: mean of squared winsorised z (Spiegelhalter 2005); tau2: the additive (DerSimonian-Laird style)
-    between-force variance on the log scale. 'multiplicative' gives (max(phi, 1), 0); 'additive' gives
-    (phi, tau2) and only tau2 enters the limits; 'none' or too few forces give (1, 0).
+    phi: mean of squared winsorised z (`winsorise`, Spiegelhalter 2005); tau2: the additive
+    (DerSimonian-Laird style) between-force variance on the log scale. 'multiplicative' gives
+    (max(phi, 1), 0); 'additive' gives (phi, tau2) and only tau2 enters the limits; 'none' or too few
+    forces give (1, 0).
     """
     keep = np.isfinite(z) & np.isfinite(se) & (se > 0)
     z, se = z[keep], se[keep]
     n = len(z)
     if method == "none" or n < MIN_UNITS:
         return 1.0, 0.0
-    low, high = np.quantile(z, [WINSOR, 1 - WINSOR])
-    phi = float(np.mean(np.clip(z, low, high) ** 2))
+    phi = float(np.mean(winsorise(z) ** 2))
     if method == "multiplicative":
         return max(phi, 1.0), 0.0  # only ever widens the limits
     w = 1 / se**2
@@ -78,15 +104,21 @@ def limits(pooled_ratio: float, se: np.ndarray, *, phi: float, tau2: float, z: f
 
 
 def _flag(y: float, l95: float, h95: float, l998: float, h998: float) -> str:
+    """The flag in words, under FLAG_RULE (outside the 99.8% limits); the 95% position is said, not flagged."""
     if y > h998:
-        return "above 99.8% limit"
-    if y > h95:
-        return "above 95% limit"
+        return FLAGGED_ABOVE
     if y < l998:
-        return "below 99.8% limit"
+        return FLAGGED_BELOW
+    if y > h95:
+        return "not flagged: above the 95% limit, within the 99.8% limits"
     if y < l95:
-        return "below 95% limit"
-    return "within 95% limits"
+        return "not flagged: below the 95% limit, within the 99.8% limits"
+    return "not flagged: within the 95% limits"
+
+
+def is_flagged(flag: pd.Series) -> pd.Series:
+    """True where a `flag` text says the force is flagged under FLAG_RULE."""
+    return flag.astype(str).isin([FLAGGED_ABOVE, FLAGGED_BELOW])
 
 
 def compare(records: pd.DataFrame, selection: Selection, *, overdispersion: str = "additive") -> pd.DataFrame:
@@ -94,7 +126,7 @@ def compare(records: pd.DataFrame, selection: Selection, *, overdispersion: str 
     ratio and the funnel limits (95%, 99.8%) at its precision. Columns: force, group, reference,
     group_searches, reference_searches, ratio, ci_low, ci_high, pooled_ratio, z, limit95_low, limit95_high,
     limit998_low, limit998_high, p_value, q_value, flag, small_n, then se, z_unadjusted, phi, tau2,
-    overdispersion (what `funnel_curve` needs)."""
+    overdispersion (what `funnel_curve` needs) and flagged (FLAG_RULE as a boolean)."""
     if overdispersion not in METHODS:
         raise ValueError(f"overdispersion must be one of {', '.join(METHODS)}, not {overdispersion!r}")
     return compare_from_counts(count(records, selection), reference=selection.reference,
@@ -169,6 +201,7 @@ def _compare_group(rows: pd.DataFrame, pooled_ratio: float, method: str) -> pd.D
         "p_value": p, "q_value": q, "flag": flags, "small_n": rows["small_n"],
         "se": np.where(on_funnel, se, np.nan), "z_unadjusted": np.where(on_funnel, z_raw, np.nan),
         "phi": phi, "tau2": tau2, "overdispersion": method,
+        "flagged": [f in (FLAGGED_ABOVE, FLAGGED_BELOW) for f in flags],
     }, index=rows.index)
 
 

@@ -96,14 +96,6 @@ def comparison() -> tuple[pd.DataFrame, Selection]:
     return select(records_from_counts(pd.DataFrame(rows, columns=["force", "month", "group", "n"])), sel), sel
 
 
-def _quantile7(values: list[float], p: float) -> float:
-    """Hyndman-Fan type 7 quantile written out (R's default, used by FunnelPlotR's winsorisation)."""
-    x = sorted(values)
-    h = (len(x) - 1) * p
-    lo = math.floor(h)
-    return x[lo] + (h - lo) * (x[min(lo + 1, len(x) - 1)] - x[lo])
-
-
 def test_compare_against_hand_funnel(comparison) -> None:
     records, sel = comparison
     table = compare(records, sel)
@@ -124,9 +116,10 @@ def test_compare_against_hand_funnel(comparison) -> None:
     z0 = {f: (y[f] - math.log(theta0)) / se[f] for f in on}
     assert_allclose(black.loc[on, "se"], [se[f] for f in on], rtol=1e-12)
     assert_allclose(black.loc[on, "z_unadjusted"], [z0[f] for f in on], rtol=1e-10)
-    # Spiegelhalter 2005 / FunnelPlotR: winsorise z at the 10th/90th percentiles, phi = mean(zw^2),
-    # tau2 = max(0, (I phi - (I-1)) / (sum w - sum w^2 / sum w)), w = 1/se^2
-    lo, hi = _quantile7(list(z0.values()), 0.1), _quantile7(list(z0.values()), 0.9)
+    # Spiegelhalter 2005 section 6: the 10% most extreme z in each tail (at least one force: 8 forces -> 1)
+    # set to the next one in, phi = mean(zw^2), tau2 = max(0, (I phi - (I-1)) / (sum w - sum w^2 / sum w))
+    ordered = sorted(z0.values())
+    lo, hi = ordered[1], ordered[-2]
     phi = sum(min(max(z, lo), hi) ** 2 for z in z0.values()) / len(on)
     w = [1 / se[f] ** 2 for f in on]
     tau2 = max(0.0, (len(on) * phi - (len(on) - 1)) / (sum(w) - sum(x * x for x in w) / sum(w)))
@@ -143,9 +136,13 @@ def test_compare_against_hand_funnel(comparison) -> None:
         assert_allclose(black.loc[f, "z"], z, rtol=1e-10)
         assert_allclose(black.loc[f, "p_value"], 2 * stats.norm.sf(abs(z)), rtol=1e-10)
         ratio = math.exp(y[f])
-        expected = ("above 99.8% limit" if z > z998 else "above 95% limit" if z > z95 else
-                    "below 99.8% limit" if z < -z998 else "below 95% limit" if z < -z95 else "within 95% limits")
+        # one rule: flagged outside the 99.8% limits; the 95% position is said but not flagged
+        expected = ("flagged: above the 99.8% limit" if z > z998 else "flagged: below the 99.8% limit"
+                    if z < -z998 else "not flagged: above the 95% limit, within the 99.8% limits" if z > z95 else
+                    "not flagged: below the 95% limit, within the 99.8% limits" if z < -z95 else
+                    "not flagged: within the 95% limits")
         assert black.loc[f, "flag"] == expected, (f, ratio)
+        assert black.loc[f, "flagged"] == (abs(z) > z998)
     # Benjamini-Hochberg: statsmodels multipletests(method='fdr_bh')
     _, q, _, _ = multipletests(black.loc[on, "p_value"], method="fdr_bh")
     assert_allclose(black.loc[on, "q_value"], q, rtol=1e-10)
