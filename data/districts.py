@@ -1,0 +1,237 @@
+"""Which local authority district (LAD22) each located search is in, by point-in-polygon, kept per stored month.
+
+Method. data.police.uk latitude/longitude (WGS84, EPSG:4326) are projected to British National Grid
+(EPSG:27700) with pyproj, then tested against the project's generalised district boundaries
+(data/reference/lad22_boundaries.geojson, ~500 m ONS generalisation simplified at 100 m) with a shapely 2
+STRtree, vectorised. Rules, in order:
+
+1. no latitude or longitude -> no location (`NO_LOCATION`), counted apart, never guessed;
+2. inside or on the edge of one or more districts -> that district; a point exactly on a shared border
+   (it touches both) goes to the district whose LAD22 code sorts first, so every point has one answer;
+3. outside every district (generalised coastlines cut off piers, harbours and some snap points) but within
+   `NEAREST_METRES` of one -> the nearest district (equal distances: the code that sorts first);
+4. otherwise -> `OUTSIDE` (e.g. a point in Scotland or at sea): located, but in no England and Wales district.
+
+Assignment depends on the point alone, so it is computed once per distinct point and, for stored data, once
+per stored month: `<store root>/districts/<force>/<YYYY-MM>.parquet` holds that month's distinct points and
+their district, with the month file's checksum (from the manifest) in its metadata; a month re-fetched with
+other records gets a new checksum and is recomputed. These side files are written atomically (temporary file,
+os.replace) and may be deleted at will. The store's own files are never touched.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from pyproj import Transformer
+
+from data.atomic import atomic_write_parquet
+from data.errors import StoreError
+from data.reference_data import REFERENCE_DIR
+
+log = logging.getLogger(__name__)
+
+BOUNDARIES = REFERENCE_DIR / "lad22_boundaries.geojson"
+FORCE_BOUNDARIES = REFERENCE_DIR / "pfa_boundaries.geojson"
+POPULATION = REFERENCE_DIR / "census2021_lad_population.csv"
+NEAREST_METRES = 1000.0
+NO_LOCATION = -1   # district index of a search with no latitude/longitude
+OUTSIDE = -2       # located, but in (or near) no England and Wales district
+# Bump when the boundaries or the rules change: side files of another version are recomputed.
+VERSION = b"lad22-buc-100m-nearest1000-v1"
+_META_CHECKSUM, _META_VERSION = b"month_checksum", b"district_rules"
+
+
+@dataclass(frozen=True)
+class Districts:
+    """The district polygons (British National Grid) in LAD22 code order, and a spatial index of them."""
+
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    forces: tuple[str, ...]          # data.police.uk force id of the force area each district is in
+    geometries: np.ndarray           # shapely geometries, EPSG:27700
+    tree: shapely.STRtree
+
+    def of_force(self, force: str) -> list[int]:
+        """Indexes of the districts inside one force area (empty for BTP or an unknown force)."""
+        return [i for i, f in enumerate(self.forces) if f == force]
+
+
+def read_boundaries(path: Path) -> tuple[list[dict], np.ndarray]:
+    """(properties, geometries) of a project boundary file (GeoJSON in British National Grid)."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"The boundary file {path} cannot be read ({exc}).",
+                         hint="Rebuild it with `python scripts/build_district_reference.py`.",
+                         file=str(path)) from exc
+    features = payload["features"]
+    geometries = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    return [f["properties"] for f in features], np.asarray(geometries)
+
+
+@cache
+def districts() -> Districts:
+    """The 331 England and Wales districts (loaded once per process)."""
+    props, geometries = read_boundaries(BOUNDARIES)
+    order = np.argsort([p["district"] for p in props], kind="stable")
+    props = [props[i] for i in order]
+    geometries = geometries[order]
+    return Districts(tuple(p["district"] for p in props), tuple(p["district_name"] for p in props),
+                     tuple(p["force"] for p in props), geometries, shapely.STRtree(geometries))
+
+
+@cache
+def _to_grid() -> Transformer:
+    return Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+
+def assign_points(latitude: object, longitude: object, *, within: Districts | None = None) -> np.ndarray:
+    """District index (into `within.codes`, default `districts()`) of each point; NO_LOCATION or OUTSIDE.
+
+    Vectorised: one projection call and one STRtree query for all points (rules in the module docstring).
+    """
+    d = within or districts()
+    lat = np.asarray(latitude, dtype="float64")
+    lon = np.asarray(longitude, dtype="float64")
+    out = np.full(lat.shape, NO_LOCATION, dtype="int64")
+    located = np.isfinite(lat) & np.isfinite(lon)
+    if not located.any():
+        return out
+    x, y = _to_grid().transform(lon[located], lat[located])
+    points = shapely.points(x, y)
+    found = np.full(len(points), OUTSIDE, dtype="int64")
+    point_idx, geom_idx = d.tree.query(points, predicate="intersects")
+    if len(point_idx):
+        # several hits (a point on a shared border): the smallest index, i.e. the code that sorts first
+        order = np.lexsort((geom_idx, point_idx))
+        first = np.unique(point_idx[order], return_index=True)[1]
+        found[point_idx[order][first]] = geom_idx[order][first]
+    missing = np.flatnonzero(found == OUTSIDE)
+    if len(missing):
+        near_point, near_geom = d.tree.query_nearest(points[missing], max_distance=NEAREST_METRES,
+                                                     all_matches=True)
+        if len(near_point):
+            order = np.lexsort((near_geom, near_point))
+            first = np.unique(near_point[order], return_index=True)[1]
+            found[missing[near_point[order][first]]] = near_geom[order][first]
+    out[located] = found
+    return out
+
+
+def assign_unique(latitude: pd.Series, longitude: pd.Series, *, within: Districts | None = None) -> np.ndarray:
+    """As `assign_points`, testing each distinct point once (snap points repeat: many searches share one)."""
+    keys = pd.MultiIndex.from_arrays([latitude.to_numpy("float64", na_value=np.nan),
+                                      longitude.to_numpy("float64", na_value=np.nan)])
+    codes, uniques = pd.factorize(keys)
+    if not len(uniques):
+        return np.full(len(keys), NO_LOCATION, dtype="int64")
+    lat_u = uniques.get_level_values(0).to_numpy("float64")
+    lon_u = uniques.get_level_values(1).to_numpy("float64")
+    assigned = assign_points(lat_u, lon_u, within=within)
+    return np.where(codes >= 0, assigned[np.maximum(codes, 0)], NO_LOCATION)
+
+
+def district_labels(index: np.ndarray, *, within: Districts | None = None) -> pd.Categorical:
+    """District indexes as a categorical of LAD22 codes (no location and outside are missing)."""
+    d = within or districts()
+    return pd.Categorical.from_codes(np.where(index >= 0, index, -1), categories=list(d.codes))
+
+
+# ------------------------------------------------------------------------------ per stored month
+def side_path(root: Path, force: str, month: str) -> Path:
+    return Path(root) / "districts" / force / f"{month}.parquet"
+
+
+def _side_is_current(path: Path, checksum: str | None) -> bool:
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return False
+    return meta.get(_META_VERSION) == VERSION and meta.get(_META_CHECKSUM) == str(checksum).encode()
+
+
+def ensure_months(store: object, forces: list[str] | None = None, months: list[str] | None = None) -> int:
+    """Compute the side table of every selected stored month that lacks a current one; returns how many.
+
+    `store` is a data.store.Store (its public manifest() and read_raw() only). One read of the stale months.
+    """
+    manifest = store.manifest()  # type: ignore[attr-defined]
+    chosen = manifest.loc[manifest["status"].eq("ok") & manifest["records"].gt(0)]
+    if forces is not None:
+        chosen = chosen.loc[chosen["force"].isin(list(forces))]
+    if months is not None:
+        chosen = chosen.loc[chosen["month"].isin(list(months))]
+    stale = [(f, m, c) for f, m, c in zip(chosen["force"], chosen["month"], chosen["checksum"], strict=True)
+             if not _side_is_current(side_path(store.root, f, m), c)]  # type: ignore[attr-defined]
+    if not stale:
+        return 0
+    raw = store.read_raw(sorted({f for f, _, _ in stale}), sorted({m for _, m, _ in stale}),  # type: ignore[attr-defined]
+                         columns=["force", "month", "latitude", "longitude"])
+    points = raw.loc[:, ["force", "month", "latitude", "longitude"]].dropna().drop_duplicates()
+    points["force"] = points["force"].astype(str)
+    points["month"] = points["month"].astype(str)
+    index = assign_unique(points["latitude"], points["longitude"])
+    d = districts()
+    points["district"] = np.where(index >= 0, np.asarray(d.codes, dtype=object)[np.maximum(index, 0)], "")
+    groups = dict(iter(points.groupby(["force", "month"], sort=False, observed=True)))
+    for force, month, checksum in stale:
+        part = groups.get((force, month), points.iloc[:0])
+        table = pa.Table.from_pandas(part[["latitude", "longitude", "district"]].reset_index(drop=True),
+                                     preserve_index=False)
+        table = table.replace_schema_metadata({_META_CHECKSUM: str(checksum).encode(), _META_VERSION: VERSION})
+        atomic_write_parquet(side_path(store.root, force, month), table)  # type: ignore[attr-defined]
+    log.info("district side tables computed for %d force-months", len(stale))
+    return len(stale)
+
+
+def stored_points(store: object, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """latitude, longitude, district ('' = outside) of the distinct points of the given force-months."""
+    files = [side_path(store.root, f, m) for f, m in pairs]  # type: ignore[attr-defined]
+    files = [p for p in files if p.is_file()]
+    if not files:
+        return pd.DataFrame({"latitude": [], "longitude": [], "district": []})
+    table = pq.read_table([str(p) for p in files], columns=["latitude", "longitude", "district"])
+    return table.to_pandas().drop_duplicates(["latitude", "longitude"])
+
+
+def district_index(records: pd.DataFrame, *, store: object | None = None) -> np.ndarray:
+    """The district index (NO_LOCATION, OUTSIDE or a position in `districts().codes`) of every record.
+
+    With a store, the stored months' side tables are computed once and reused; any record whose point is
+    not in them (records not from the store) is assigned directly. Without a store, directly.
+    """
+    if not len(records):
+        return np.empty(0, dtype="int64")
+    if store is None:
+        return assign_unique(records["latitude"], records["longitude"])
+    pairs = sorted(set(zip(records["force"].astype(str), records["month"].astype(str), strict=True)))
+    ensure_months(store, sorted({f for f, _ in pairs}), sorted({m for _, m in pairs}))
+    known = stored_points(store, pairs)
+    d = districts()
+    position = {code: i for i, code in enumerate(d.codes)}
+    known_index = known["district"].map(position).fillna(OUTSIDE).to_numpy("int64")
+    keys = pd.MultiIndex.from_arrays([known["latitude"].to_numpy("float64"), known["longitude"].to_numpy("float64")])
+    lat = records["latitude"].to_numpy("float64", na_value=np.nan)
+    lon = records["longitude"].to_numpy("float64", na_value=np.nan)
+    at = keys.get_indexer(pd.MultiIndex.from_arrays([lat, lon])) if len(keys) else np.full(len(lat), -1)
+    out = np.where(at >= 0, known_index[np.maximum(at, 0)], NO_LOCATION).astype("int64")
+    unknown = (at < 0) & np.isfinite(lat) & np.isfinite(lon)
+    if unknown.any():
+        out[unknown] = assign_unique(records["latitude"][unknown], records["longitude"][unknown])
+    return out
+
+
+@cache
+def district_population(level: str = "broad") -> pd.DataFrame:
+    """Census 2021 residents by district and group at one level ('total', 'broad' or 'detailed')."""
+    table = pd.read_csv(POPULATION, keep_default_na=False, dtype={"population": "int64"})
+    return table.loc[table["level"].eq(level)].reset_index(drop=True)
