@@ -130,7 +130,7 @@ def run_table(args: argparse.Namespace) -> int:
     if not len(records) and args.kind != "quality":
         raise UsageError(f"no records match the filters ({selection.describe()}); {len(stored):,} records "
                          f"are stored for these forces and months")
-    table = build_table(args.kind, records, selection, manifest=manifest, pairs=args.pairs)
+    table = build_table(args.kind, records, selection, manifest=manifest, pairs=args.pairs, store=store)
     if selection.ethnicity == "officer":
         print("note: groups are officer-defined ethnicity (the officer's perception), not self-defined",
               file=sys.stderr)

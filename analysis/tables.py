@@ -69,6 +69,16 @@ KINDS: dict[str, TableKind] = {k.name: k for k in (
     TableKind("agreement", "analysis.quality:agreement",
               ("force", "self_defined", "officer_defined", "count", "row_share"),
               "self-defined against officer-defined broad ethnicity"),
+    TableKind("district-rates", "analysis.districts:district_rates",
+              ("force", "district", "district_name", "group", "searches", "population", "rate_per_1000", "ci_low",
+               "ci_high", "shrunk_rate_per_1000", "shrunk_ci_low", "shrunk_ci_high", "no_location_share",
+               "rate_if_unlocated_spread", "funnel_flag", "small_n", "flags", "reason"),
+              "rates per 1,000 by local authority district within each force (located searches; shrunk rate)"),
+    TableKind("district-disparity", "analysis.districts:district_disparity",
+              ("force", "district", "district_name", "group", "reference", "ratio", "ci_low", "ci_high",
+               "exact_ci_low", "exact_ci_high", "group_searches", "reference_searches", "shrunk_ratio",
+               "ratio_if_unlocated_spread", "small_n", "reason"),
+              "ratio against the reference group by local authority district within each force"),
     TableKind("use-of-force", "analysis.use_of_force:use_of_force_table",
               ("force", "year", "group", "tactic", "count", "reports", "share", "ci_low", "ci_high"),
               "use-of-force tactics by perceived ethnicity (Home Office, by financial year)"),
@@ -122,11 +132,13 @@ def months_available(manifest: pd.DataFrame | None) -> dict[str, list[str]] | No
 
 
 def build_table(kind: str, records: pd.DataFrame, selection: Selection, *,
-                manifest: pd.DataFrame | None = None, pairs: str | None = None) -> pd.DataFrame:
+                manifest: pd.DataFrame | None = None, pairs: str | None = None,
+                store: object | None = None) -> pd.DataFrame:
     """The table of one record kind over `records` (already passed through `select`), fixed columns first.
 
     `manifest` (a Store.manifest() frame) feeds the quality table and the trend's list of published months;
-    `pairs` ('reference' or 'all') goes to the tables of pairwise tests.
+    `pairs` ('reference' or 'all') goes to the tables of pairwise tests; `store` (a data.store.Store) to the
+    district tables.
     """
     if kind not in RECORD_KINDS:
         raise KeyError(f"{kind!r} is not a stop-and-search table; choose from {', '.join(RECORD_KINDS)}")
@@ -137,6 +149,8 @@ def build_table(kind: str, records: pd.DataFrame, selection: Selection, *,
         options["manifest"] = manifest
     if pairs is not None and "pairs" in parameters:
         options["pairs"] = pairs
+    if store is not None and "store" in parameters:  # district tables keep their point-in-polygon per month
+        options["store"] = store
     if "months_available" in parameters:
         options["months_available"] = months_available(manifest)
     return with_fixed_columns(kind, function(records, selection, **options))
