@@ -1,11 +1,18 @@
 """The view's state: every widget value lives in the URL query string, so a copied link reproduces the view.
 
-How it works. On the first run of a browser session the query string seeds a shadow copy of the state.
-Before a widget is drawn, `prepare(key, options, default)` puts a valid value into `st.session_state[key]`
-(from the widget's own state, else the shadow, else the default); widgets are then created with `key=` and
-no default of their own. At the end of every run `publish(page)` copies every known key back into the
-shadow (page widgets vanish from session state while their page is not shown) and writes the whole state,
-defaults included, into `st.query_params`, so a link stays exact even when the data changes later.
+How it works. The query string seeds a shadow copy of the state on the first run of a browser session, and
+again whenever the address changes under the app (Back, Forward, an edited or pasted link): the address is
+then the user's new choice. Before a widget is drawn, `prepare(key, options, default)` puts a valid value
+into `st.session_state[key]` (from the widget's own state, else the shadow, else the default); widgets are
+then created with `key=` and no default of their own. At the end of every run `publish()` copies every
+known key back into the shadow (page widgets vanish from session state while their page is not shown) and
+writes the whole state, defaults included, into `st.query_params`, so a link stays exact even when the data
+change later. The page itself is the address's path (/compare), never a query key: a page change is then
+one browser history entry, and Back steps through pages and filter changes alike.
+
+A selection changes only when the user changes it: a value one page cannot offer (say the compared group
+on a page without it) is shown as a fallback on that page only and the user's choice is kept for the
+others; a link's value that the app does not know is reported on the page, not silently replaced.
 """
 from __future__ import annotations
 
@@ -14,34 +21,60 @@ from typing import Any
 
 import streamlit as st
 
+from data.errors import StopSearchDataError
+from data.reference_data import check_force
+
 SHADOW = "_view_state"
 SEEDED = "_view_seeded"
+PUBLISHED = "_view_published"      # the query string this app last wrote (to tell Back from our own writes)
+FROM_LINK = "_view_from_link"      # keys whose value came from the address and is not yet checked
+LINK_NOTES = "_view_link_notes"    # what the address asked for that the app could not show
+FALLBACKS = "_view_fallbacks"      # key -> (value shown on this page, the user's choice kept)
 PAGE = "page"
 
 # query-string key -> kind. Sidebar keys first, then keys of widgets that live on one page.
 FIELDS: dict[str, str] = {
     "forces": "list", "start": "str", "end": "str", "eth": "str", "level": "str", "ref": "str",
+    "census": "str",
     "btp": "bool", "legislation": "list", "object": "list", "age": "list", "gender": "list", "type": "list",
     "group": "str",            # the group compared with the reference (headline, compare, outcomes)
     "mix": "str",              # search-mix dimension on the Disparity page
     "trend": "str",            # rate or ratio on the Disparity page's trend
     "sort": "str",             # league table order on Compare forces
     "uof_year": "str",         # use-of-force financial year
+    "uof_tactic": "str",       # use-of-force tactic
     "map_group": "list",       # groups shown on the map
 }
+# Keys whose options differ from page to page: a page that cannot show the choice falls back for itself
+# only, and the choice is kept for the pages that can.
+PAGE_DEPENDENT = {"group"}
+LABELS = {"forces": "force", "start": "start month", "end": "end month", "eth": "ethnicity definition",
+          "level": "group level", "ref": "reference group", "group": "compared group"}
 
 
 def _shadow() -> dict[str, Any]:
     return st.session_state.setdefault(SHADOW, {})
 
 
-def _decode(kind: str, values: list[str]) -> Any:
+def _decode(key: str, kind: str, values: list[str]) -> Any:
     if kind == "list":
-        return [v for v in values if v != ""]
+        items = [v for v in values if v != ""]
+        if key == "forces":
+            # the command line's form too: forces=durham,gloucestershire (and names or aliases it knows)
+            items = [part.strip() for v in items for part in v.split(",") if part.strip()]
+            items = [_force_id(item) for item in items]
+        return list(dict.fromkeys(items))
     text = values[-1] if values else ""
     if kind == "bool":
         return text.lower() in ("1", "true", "yes", "on")
     return text
+
+
+def _force_id(text: str) -> str:
+    try:
+        return check_force(text)
+    except StopSearchDataError:
+        return text          # reported by prepare(), which knows what the data hold
 
 
 def _encode(kind: str, value: Any) -> str | list[str]:
@@ -52,18 +85,45 @@ def _encode(kind: str, value: Any) -> str | list[str]:
     return "" if value is None else str(value)
 
 
+def _current_params() -> dict[str, Any]:
+    params = st.query_params
+    return {k: (params.get_all(k) if FIELDS.get(k) == "list" else params.get(k)) for k in params}
+
+
 def seed_from_url() -> None:
-    """Once per session: read the query string into the shadow state (unknown keys are ignored)."""
+    """Read the address into the state: once per session, and again whenever the address changed under the
+    app (Back, Forward, a pasted link). Also starts a run's bookkeeping."""
+    st.session_state[FALLBACKS] = {}
     if st.session_state.get(SEEDED):
+        published = st.session_state.get(PUBLISHED)
+        if published is None or _current_params() == published:
+            return
+        _seed(replace=True)
         return
+    _seed(replace=False)
+    st.session_state[SEEDED] = True
+
+
+def _seed(*, replace: bool) -> None:
     shadow = _shadow()
     params = st.query_params
+    from_link: set[str] = set()
     for key, kind in FIELDS.items():
         if key in params:
-            shadow[key] = _decode(kind, params.get_all(key))
-    if PAGE in params:
+            shadow[key] = _decode(key, kind, params.get_all(key))
+            from_link.add(key)
+        elif replace:
+            shadow.pop(key, None)
+        if replace:
+            # the widgets take the address's values (or their defaults) on this run
+            if key in shadow:
+                st.session_state[key] = shadow[key]
+            else:
+                st.session_state.pop(key, None)
+    if PAGE in params:       # links written by earlier versions (and AppTest) name the page in the query
         shadow[PAGE] = params.get(PAGE, "")
-    st.session_state[SEEDED] = True
+    st.session_state[FROM_LINK] = from_link
+    st.session_state[LINK_NOTES] = []
 
 
 def value(key: str, default: Any = None) -> Any:
@@ -76,21 +136,56 @@ def value(key: str, default: Any = None) -> Any:
 def prepare(key: str, options: Sequence[Any] | None, default: Any) -> None:
     """Make `st.session_state[key]` hold a valid value before the widget with that key is drawn.
 
-    Values from the URL or an earlier run that are no longer among the options fall back to the default
-    (for lists: the invalid items are dropped).
+    A remembered value that is not among the options falls back to the default (lists: the unknown items
+    are dropped); when the value came from a link, the page says what it could not show. For keys whose
+    options differ between pages (PAGE_DEPENDENT) the fallback holds on this page only.
     """
     kind = FIELDS.get(key, "str")
     current = value(key, default)
+    from_link = key in st.session_state.get(FROM_LINK, set())
     if options is not None:
         allowed = list(options)
         if kind == "list":
+            unknown = [v for v in (current or []) if v not in allowed]
             current = [v for v in (current or []) if v in allowed]
+            if unknown and from_link:
+                _link_note(key, unknown, shown=current or "all")
         elif current not in allowed:
-            current = default if default in allowed else (allowed[0] if allowed else None)
+            fallback = default if default in allowed else (allowed[0] if allowed else None)
+            if from_link and current not in (None, ""):
+                _link_note(key, [current], shown=fallback)
+            if key in PAGE_DEPENDENT and current not in (None, ""):
+                st.session_state[FALLBACKS][key] = (fallback, current)
+            current = fallback
+    if from_link:
+        st.session_state[FROM_LINK].discard(key)
     if kind == "bool":
         current = bool(current)
-    if st.session_state.get(key, object()) != current:
-        st.session_state[key] = current
+    # Always set it: a widget with the same key on another page is another widget to Streamlit, and only a
+    # value set through the Session State API carries over to it.
+    st.session_state[key] = current
+
+
+def _link_note(key: str, asked: Sequence[Any], *, shown: Any) -> None:
+    what = LABELS.get(key, key)
+    asked_text = ", ".join(f"'{a}'" for a in asked)
+    shown_text = ", ".join(map(str, shown)) if isinstance(shown, list) else str(shown)
+    st.session_state.setdefault(LINK_NOTES, []).append(
+        f"The link asked for {what} {asked_text}, which this data does not have: showing {shown_text} instead.")
+
+
+def link_notes() -> list[str]:
+    """What the address asked for that the app could not show (reported once, on the run that read it)."""
+    return list(st.session_state.get(LINK_NOTES, []))
+
+
+def fallback_note(key: str) -> str | None:
+    """'Black is not in this page's data: showing Asian here (your choice is kept for other pages).'"""
+    entry = st.session_state.get(FALLBACKS, {}).get(key)
+    if not entry or st.session_state.get(key) != entry[0]:
+        return None
+    shown, kept = entry
+    return f"{kept} is not available on this page: showing {shown} here; your choice is kept for the other pages."
 
 
 def set_value(key: str, new: Any) -> None:
@@ -109,23 +204,26 @@ def requested_page() -> str | None:
     return _shadow().pop(PAGE, None)
 
 
-def encoded(page: str) -> dict[str, str | list[str]]:
+def encoded() -> dict[str, str | list[str]]:
     shadow = _shadow()
-    out: dict[str, str | list[str]] = {PAGE: page}
-    for key, kind in FIELDS.items():
-        if key in shadow:
-            out[key] = _encode(kind, shadow[key])
-    return out
+    return {key: _encode(kind, shadow[key]) for key, kind in FIELDS.items() if key in shadow}
 
 
-def publish(page: str) -> None:
-    """Remember every live widget value and write the whole view into the URL query string."""
+def publish(page: str | None = None) -> None:
+    """Remember every live widget value and write the whole view into the URL query string.
+
+    `page` is accepted for callers of the earlier API; the page lives in the address's path.
+    """
     shadow = _shadow()
+    fallbacks = st.session_state.get(FALLBACKS, {})
     for key in FIELDS:
         if key in st.session_state:
-            shadow[key] = st.session_state[key]
-    wanted = encoded(page)
+            live = st.session_state[key]
+            if key in fallbacks and live == fallbacks[key][0]:
+                continue     # a page-only fallback: keep the user's choice
+            shadow[key] = live
+    wanted = encoded()
     params = st.query_params
-    current = {k: (params.get_all(k) if FIELDS.get(k) == "list" else params.get(k)) for k in params}
-    if current != wanted:
+    if _current_params() != wanted:
         params.from_dict(wanted)
+    st.session_state[PUBLISHED] = wanted
