@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"keep records whose COLUMN is one of the values; COLUMN in {', '.join(FILTERABLE)}")
     table.add_argument("--pairs", choices=("reference", "all"), default="reference",
                        help="outcome-tests: each group against the reference (default) or all pairs of groups")
+    table.add_argument("--census", choices=reference_data.CENSUS_CHOICES, default="auto",
+                       help="Census residents that divide: auto (default, as the Home Office: 2011 for periods "
+                            "ending up to 2019/20, 2021 from 2020/21), 2011 or 2021")
     table.add_argument("--format", choices=("csv", "json"), default="csv")
     sub.add_parser("report", help="write a report (HTML/PDF); see `python -m analysis report --help`",
                    add_help=False)
@@ -110,7 +113,7 @@ def run_table(args: argparse.Namespace) -> int:
         raise UsageError("--level detailed needs --ethnicity self: officer-defined ethnicity has only broad groups")
     selection = Selection.build(args.forces, args.start, args.end, filters=_filters(args.filter),
                                 ethnicity=args.ethnicity, level=args.level, reference=args.reference,
-                                include_btp=args.include_btp)
+                                include_btp=args.include_btp, census=args.census)
     _check_reference(selection)
     from data.store import Store
 

@@ -1,8 +1,9 @@
 """Search rates per 1,000 residents by ethnic group, the 'Not stated' summary, and disparity ratios.
 
 Follows the Home Office method (../shared/DATA.md 3.2): searches of persons (vehicle-only searches left
-out) by self-defined group over Census 2021 residents of that group in the force area, x 1,000,
-annualised (x 12 / months) when the period is not a year. Pooled rows (force 'ALL') sum searches and
+out) by self-defined group over Census residents of that group in the force area, x 1,000,
+annualised (x 12 / months) when the period is not a year. The Census is the selection's `census_year`
+(Home Office: 2011 up to 2019/20, 2021 from 2020/21); every table names it in a `census` column. Pooled rows (force 'ALL') sum searches and
 residents over the covered forces; they never average rates.
 """
 from __future__ import annotations
@@ -20,10 +21,11 @@ from data import reference_data, vocab
 POOLED = "ALL"
 
 RATES_COLUMNS = ["force", "group", "searches", "population", "rate_per_1000", "ci_low", "ci_high", "months",
-                 "reason", "small_n", "forces", "effective_population"]
+                 "reason", "small_n", "forces", "effective_population", "census"]
 DISPARITY_COLUMNS = ["force", "group", "reference", "ratio", "ci_low", "ci_high", "rate_difference",
                      "exact_ci_low", "exact_ci_high", "group_searches", "reference_searches",
-                     "ratio_if_not_stated_group", "ratio_if_not_stated_reference", "reason", "small_n", "forces"]
+                     "ratio_if_not_stated_group", "ratio_if_not_stated_reference", "reason", "small_n", "forces",
+                     "census"]
 NOT_STATED_COLUMNS = ["force", "searches_of_persons", "not_stated", "share", "unrecognised", "forces"]
 
 OFFICER_CAVEAT = ("officer-defined ethnicity divided by self-identified Census populations: "
@@ -61,14 +63,23 @@ def codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np.ndar
 
 
 @cache
-def _reference(level: str) -> tuple[pd.DataFrame, dict[str, tuple[str, bool, int]]]:
+def _reference(level: str, census: str = "2021") -> tuple[pd.DataFrame, dict[str, tuple[str, bool, int]]]:
     """Census residents as a force x group table, and per force (name, has residents, residents total).
-    The reference tables are fixed files, so this is computed once per level."""
-    wide = reference_data.population(level).pivot_table(index="force", columns="group", values="population",
-                                                         aggfunc="sum")
-    areas = {f: (reference_data.force_name(f), reference_data.has_residents(f), reference_data.residents_total(f))
-             for f in reference_data.force_ids()}
+    The reference tables are fixed files, so this is computed once per level and census."""
+    wide = reference_data.population(level, census).pivot_table(index="force", columns="group",
+                                                                 values="population", aggfunc="sum")
+    areas = {f: (reference_data.force_name(f), reference_data.has_residents(f, census),
+                 reference_data.residents_total(f, census)) for f in reference_data.force_ids()}
     return wide, areas
+
+
+def census_missing_reason(group: str, census: str) -> str:
+    """Why a group has no rate under a census that did not count it ('' when the census has the group)."""
+    if group == vocab.NOT_STATED or group in reference_data.census_groups(census, "detailed") \
+            or group in reference_data.census_groups(census, "broad"):
+        return ""
+    note = " (Roma residents were counted in Other White)" if group == "Roma" else ""
+    return f"Census {census} has no {group} group{note}: searches counted, no rate"
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class Counts:
     caveat: str                 # applies to every rate (officer-defined ethnicity)
     present: np.ndarray | None = None  # (F, M) bool: the force has any record that month (with by_month)
     coverage: np.ndarray | None = None  # (F,) share of the period's months each force published (None: all)
+    census: str = "2021"        # the Census whose residents make `population`
 
     @property
     def effective_population(self) -> np.ndarray:
@@ -128,7 +140,8 @@ def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False
     persons = np.bincount(f[known_force], minlength=n_f)
     any_records = np.bincount(all_f[all_f >= 0], minlength=n_f) > 0
 
-    wide, areas = _reference(level)
+    census = selection.census_year
+    wide, areas = _reference(level, census)
     population = wide.reindex(index=list(forces), columns=list(groups)).to_numpy(dtype="float64", copy=True)
     reasons = []
     for i, force in enumerate(forces):
@@ -147,7 +160,7 @@ def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False
     coverage = (np.array([selection.coverage_share(f) for f in forces], dtype=float)
                 if selection.months_published else None)
     return Counts(forces, groups, months, searches, monthly, unrecognised, persons, population,
-                  tuple(reasons), any_records, members, extra, caveat, present, coverage)
+                  tuple(reasons), any_records, members, extra, caveat, present, coverage, census)
 
 
 def _join(*parts: str) -> str:
@@ -180,11 +193,14 @@ def with_pooled(counts: Counts, pooled: bool | None) -> bool:
     return len(counts.forces) > 1 if pooled is None else pooled
 
 
-def _group_reasons(area_reason: str, groups: tuple[str, ...], population: np.ndarray, caveat: str) -> list[str]:
+def _group_reasons(area_reason: str, groups: tuple[str, ...], population: np.ndarray, caveat: str,
+                   census: str = "2021") -> list[str]:
     out = []
     for group, pop in zip(groups, population, strict=True):
         if group == vocab.NOT_STATED:
             out.append(_join(NOT_STATED_REASON, area_reason))
+        elif missing := census_missing_reason(group, census):
+            out.append(_join(missing, area_reason, caveat))
         elif not pop > 0 and not area_reason:
             out.append(_join("no Census residents in this group in the area", caveat))
         else:
@@ -215,7 +231,7 @@ def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None
         area = counts.force_reason[i]
         if not area and not counts.has_records[i]:
             area = "no records for this force in the selection"
-        reasons += _group_reasons(area, counts.groups, population[i], counts.caveat)
+        reasons += _group_reasons(area, counts.groups, population[i], counts.caveat, counts.census)
     if with_pooled(counts, pooled):
         has_pool = bool(counts.pooled_members)
         pooled_pop = pool(counts, population, numerator=False) if has_pool else np.full(len(counts.groups), np.nan)
@@ -225,7 +241,7 @@ def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None
         effective = np.vstack([effective, pooled_eff])
         months_of.append(months)
         meaningful = np.append(meaningful, has_pool)
-        reasons += _group_reasons(pooled_reason(counts), counts.groups, pooled_pop, counts.caveat)
+        reasons += _group_reasons(pooled_reason(counts), counts.groups, pooled_pop, counts.caveat, counts.census)
         labels.append(POOLED)
         forces_col.append(",".join(counts.pooled_members + counts.pooled_numerator_extra))
     n_g = len(counts.groups)
@@ -245,7 +261,7 @@ def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None
         "population": pd.array(population, dtype="Float64").astype("Int64"),
         "rate_per_1000": rate, "ci_low": ci_low, "ci_high": ci_high, "months": np.repeat(months_of, n_g),
         "reason": reasons, "small_n": searches < SMALL_N, "forces": np.repeat(forces_col, n_g),
-        "effective_population": effective,
+        "effective_population": effective, "census": counts.census,
     })[RATES_COLUMNS]
 
 
@@ -299,9 +315,13 @@ def reference_columns(table: pd.DataFrame, reference: str, level_groups: tuple[s
     n = len(forces)
     population = _totals(chosen)
     _, first = np.unique(code, return_index=True)
+    # a member the census did not count (Roma in 2011, inside Other White) adds searches but no residents;
+    # a force none of whose members has residents keeps nan
+    known = np.bincount(code, weights=np.isfinite(population).astype(float), minlength=n) > 0
+    residents = np.bincount(code, weights=np.nan_to_num(population, nan=0.0), minlength=n)
     ref = pd.DataFrame({
         "reference_searches": np.bincount(code, weights=chosen["searches"].to_numpy(float), minlength=n),
-        "reference_population": np.bincount(code, weights=population, minlength=n),  # nan: no residents
+        "reference_population": np.where(known, residents, np.nan),  # nan: no residents
         "reference_reason": chosen["reason"].to_numpy(object)[first],
     }, index=pd.Index(forces, name="force"))
     not_stated = table.loc[table["group"].eq(vocab.NOT_STATED)].set_index("force")["searches"]
@@ -357,5 +377,6 @@ def disparity_from_rates(table: pd.DataFrame, *, reference: str, months: int) ->
         "ratio_if_not_stated_group": np.where(interval, if_group, np.nan),
         "ratio_if_not_stated_reference": np.where(interval, if_reference, np.nan),
         "reason": reason, "small_n": (a < SMALL_N) | (c < SMALL_N), "forces": rows["forces"].to_numpy(),
+        "census": rows["census"].to_numpy() if "census" in rows.columns else "",
     })
     return out.reset_index(drop=True)[DISPARITY_COLUMNS]

@@ -37,7 +37,8 @@ def view_url(selection: Selection, *, base: str | None = None) -> str:
     base = base or os.environ.get("STOPSEARCH_APP_URL", DEFAULT_APP_URL)
     params: list[tuple[str, str]] = [("forces", f) for f in selection.forces]
     params += [("start", selection.start), ("end", selection.end), ("eth", selection.ethnicity),
-               ("level", selection.level), ("ref", selection.reference), ("btp", "1" if selection.include_btp else "0")]
+               ("level", selection.level), ("ref", selection.reference), ("btp", "1" if selection.include_btp else "0"),
+               ("census", getattr(selection, "census", "auto"))]
     for column, values in selection.filters:
         params += [(FILTER_KEYS.get(column, column), v) for v in values]
     return f"{base}?{urlencode(params)}"
@@ -69,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=("broad", "detailed"), default="broad")
     p.add_argument("--reference", default=None, help="reference group (default White; White British if detailed)")
     p.add_argument("--include-btp", action="store_true", help="add BTP searches to pooled numerators")
+    p.add_argument("--census", choices=("auto", "2011", "2021"), default="auto",
+                   help="Census residents that divide: auto (default, as the Home Office: 2011 for periods "
+                        "ending up to 2019/20, 2021 from 2020/21), 2011 or 2021")
     p.add_argument("--demo", action="store_true", help="use the synthetic demo data (marked on every page)")
     p.add_argument("--app-url", default=None, help=f"dashboard address for the view link (default {DEFAULT_APP_URL})")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
@@ -181,13 +185,13 @@ def run(args: argparse.Namespace) -> int:
     start, end = normalise_month(args.start), normalise_month(args.end)
     reference = args.reference or views.default_reference(args.level)
     base = Selection.build(args.forces, start, end, ethnicity=args.ethnicity, level=args.level,
-                           reference=reference, include_btp=args.include_btp)
+                           reference=reference, include_btp=args.include_btp, census=args.census)
     source = _Source(demo=args.demo)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     if args.each_force:
         jobs = [(Selection(forces=(f,), start=start, end=end, ethnicity=args.ethnicity, level=args.level,
-                           reference=reference), out / slug(f), f) for f in base.forces]
+                           reference=reference, census=args.census), out / slug(f), f) for f in base.forces]
     else:
         # a force with no published month would count as zero searches in pooled figures: leave it out
         coverage = restrict_to_published(base, source.manifest())

@@ -28,6 +28,9 @@ class Selection:
     # force -> months of the period it published, for forces that missed some (analysis.coverage sets it):
     # their residents count only for the months they published (person-time), so a rate is not understated
     months_published: tuple[tuple[str, int], ...] = field(default=())
+    # which Census divides: 'auto' (Home Office: 2011 up to 2019/20, 2021 from 2020/21, by the financial
+    # year in which the period ends), or '2011' / '2021'
+    census: str = "auto"
 
     def __post_init__(self) -> None:
         if self.ethnicity not in ETHNICITY_COLUMNS:
@@ -37,6 +40,9 @@ class Selection:
         for column, _ in self.filters:
             if column not in FILTERABLE:
                 raise ValueError(f"cannot filter on {column!r}; choose from {', '.join(FILTERABLE)}")
+        if self.census not in reference_data.CENSUS_CHOICES:
+            raise ValueError(f"census must be one of {', '.join(reference_data.CENSUS_CHOICES)}, "
+                             f"not {self.census!r}")
         month_range(self.start, self.end)  # raises BadMonthRange on a malformed or reversed range
 
     @classmethod
@@ -65,18 +71,29 @@ class Selection:
         return 1.0 if held is None else held / self.n_months
 
     @property
+    def census_year(self) -> str:
+        """'2011' or '2021': the Census whose residents divide this period's searches."""
+        return reference_data.census_for_period(self.end, self.census)
+
+    def census_note(self) -> str:
+        """e.g. 'Census 2011 residents (auto: the period ends in 2019/20)'."""
+        why = (f" (auto: the period ends in {reference_data.financial_year_label(self.end)})"
+               if self.census == "auto" else " (chosen)")
+        return f"Census {self.census_year} residents{why}"
+
+    @property
     def group_column(self) -> str:
         return ETHNICITY_COLUMNS[self.ethnicity][self.level]
 
     def describe(self) -> str:
-        """Plain English: forces, period, filters, ethnicity definition, reference group."""
+        """Plain English: forces, period, filters, ethnicity definition, reference group, census."""
         if len(self.forces) > 3:
             forces = f"{len(self.forces)} forces"
         else:
             forces = ", ".join(reference_data.force_name(f) for f in self.forces)
         period = self.start if self.start == self.end else f"{self.start} to {self.end}"
         ethnicity = "self-defined ethnicity" if self.ethnicity == "self" else "officer-defined ethnicity"
-        parts = [forces, period, ethnicity, f"reference group {self.reference}"]
+        parts = [forces, period, ethnicity, f"reference group {self.reference}", self.census_note()]
         for column, values in self.filters:
             parts.append(f"{column.replace('_', ' ')}: {', '.join(values)}")
         if self.include_btp:

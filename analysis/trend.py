@@ -94,7 +94,9 @@ def trend_from_counts(counts: Counts, *, reference: str, pooled: bool | None = N
         ci_high = np.where(np.isnan(rolling), np.nan, high / pop * 1000)
     ref = [counts.groups.index(g) for g in reference_members(reference, counts.groups)]
     ref_searches = rolling[:, :, ref].sum(axis=2, keepdims=True)
-    ref_pop = pop[:, :, ref].sum(axis=2, keepdims=True)
+    # a member the census did not count (Roma in 2011, inside Other White) adds searches, not residents
+    ref_pop = np.where(np.isfinite(pop[:, :, ref]).any(axis=2, keepdims=True),
+                       np.nansum(pop[:, :, ref], axis=2, keepdims=True), np.nan)
     ratio, (r_low, r_high) = intervals.katz(rolling, pop, np.broadcast_to(ref_searches, rolling.shape),
                                             np.broadcast_to(ref_pop, rolling.shape))
     is_ref = np.zeros(len(counts.groups), bool)

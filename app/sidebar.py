@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import views
-from analysis.coverage import restrict_to_published
+from analysis.coverage import Coverage, restrict_to_published
 from analysis.selection import Selection
 from app import state
 from app.dataset import Dataset
@@ -19,12 +19,17 @@ OFFICER_CAVEAT = ("Officer-defined ethnicity is the officer's visual judgement. 
                   "with self-defined figures, not on its own.")
 ETHNICITY = {"self": "Self-defined (as official statistics)", "officer": "Officer-defined (visual judgement)"}
 LEVELS = {"broad": "Broad (5 groups)", "detailed": "Detailed (19 Census groups)"}
+CENSUS = {"auto": "Auto (as the Home Office)", "2011": "Census 2011", "2021": "Census 2021"}
+CENSUS_HELP = ("Which Census residents divide the searches. Auto follows the Home Office: Census 2011 for "
+               "periods ending up to March 2020 (2019/20), Census 2021 from 2020/21. Census 2011 has no Roma "
+               "group, so Roma get no rate with it.")
 FILTER_LABELS = {"legislation": "Legislation", "object": "Object of search", "age": "Age range",
                  "gender": "Gender", "type": "Type of search"}
 
 
-def controls(dataset: Dataset) -> Selection:
-    """Draw the sidebar and return the selection it describes."""
+def controls(dataset: Dataset) -> tuple[Selection, Coverage]:
+    """Draw the sidebar; return the selection it describes (forces with published months only) and what
+    coverage left out (no forces at all when nothing in the selection was published)."""
     sidebar = st.sidebar
     sidebar.caption(f"Data: **{dataset.label}**")
 
@@ -59,6 +64,10 @@ def controls(dataset: Dataset) -> Selection:
     sidebar.selectbox("Reference group", references, key="ref",
                       help="Ratios compare each group's rate with this group's rate.")
 
+    state.prepare("census", list(CENSUS), "auto")
+    sidebar.radio("Census residents", list(CENSUS), key="census", format_func=CENSUS.get, help=CENSUS_HELP,
+                  horizontal=True)
+
     with sidebar.expander("Filter the records", expanded=False):
         for name, label in FILTER_LABELS.items():
             options = dataset.options.get(name, [])
@@ -74,9 +83,7 @@ def controls(dataset: Dataset) -> Selection:
                               "missing months", expanded=bool(coverage.left_out)):
             for line in coverage.notes():
                 st.caption(line)
-    if not coverage.selection.forces:
-        return selection_from_state(dataset)  # nothing published: the pages say there is nothing to show
-    return coverage.selection
+    return coverage.selection, coverage
 
 
 def selection_from_state(dataset: Dataset) -> Selection:
@@ -85,4 +92,5 @@ def selection_from_state(dataset: Dataset) -> Selection:
     filters = {views.FILTER_COLUMNS[name]: st.session_state.get(name) or [] for name in FILTER_LABELS}
     return Selection.build(chosen, st.session_state["start"], st.session_state["end"], filters=filters,
                            ethnicity=st.session_state["eth"], level=st.session_state["level"],
-                           reference=st.session_state["ref"], include_btp=bool(st.session_state.get("btp")))
+                           reference=st.session_state["ref"], include_btp=bool(st.session_state.get("btp")),
+                           census=st.session_state.get("census") or "auto")

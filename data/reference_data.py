@@ -1,4 +1,4 @@
-"""Forces (ids, names, codes) and Census 2021 populations by force area and ethnic group."""
+"""Forces (ids, names, codes) and Census 2011 and 2021 populations by force area and ethnic group."""
 from __future__ import annotations
 
 import difflib
@@ -67,27 +67,69 @@ def resolve_forces(spec: str | list[str]) -> list[str]:
     return list(dict.fromkeys(check_force(i) for i in items))
 
 
+CENSUSES = ("2011", "2021")
+CENSUS_CHOICES = ("auto", *CENSUSES)
+# Home Office convention (March 2023 re-basing): Census 2011 residents for periods up to 2019/20, Census 2021
+# from 2020/21 on, decided by the financial year (April to March) in which the period ends.
+FIRST_FINANCIAL_YEAR_ON_2021 = 2020   # 2020/21
+
+
+def financial_year_start(month: str) -> int:
+    """The calendar year in which the financial year holding 'YYYY-MM' starts (2020-03 -> 2019)."""
+    year, mon = int(month[:4]), int(month[5:7])
+    return year if mon >= 4 else year - 1
+
+
+def financial_year_label(month: str) -> str:
+    """'2019-07' -> '2019/20'."""
+    start = financial_year_start(month)
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def census_for_period(end: str, choice: str = "auto") -> str:
+    """'2011' or '2021': the census a period ending in month `end` divides by. `choice` 'auto' follows the
+    Home Office (2011 up to 2019/20, 2021 from 2020/21); '2011' or '2021' forces one."""
+    if choice not in CENSUS_CHOICES:
+        raise ValueError(f"census must be one of {', '.join(CENSUS_CHOICES)}, not {choice!r}")
+    if choice != "auto":
+        return choice
+    return "2021" if financial_year_start(end) >= FIRST_FINANCIAL_YEAR_ON_2021 else "2011"
+
+
 @cache
-def census2021() -> pd.DataFrame:
-    """force, level (total|broad|detailed), group, broad_group, population (int64)."""
-    return pd.read_csv(REFERENCE_DIR / "census2021_population.csv", keep_default_na=False,
+def census_table(census: str = "2021") -> pd.DataFrame:
+    """One census: force, level (total|broad|detailed), group, broad_group, population (int64)."""
+    if census not in CENSUSES:
+        raise ValueError(f"census must be one of {', '.join(CENSUSES)}, not {census!r}")
+    return pd.read_csv(REFERENCE_DIR / f"census{census}_population.csv", keep_default_na=False,
                        dtype={"population": "int64"})
 
 
-def population(level: str = "broad") -> pd.DataFrame:
-    """Census 2021 residents by force and group at one level: columns force, group, population."""
+def census2021() -> pd.DataFrame:
+    """force, level (total|broad|detailed), group, broad_group, population (int64)."""
+    return census_table("2021")
+
+
+def population(level: str = "broad", census: str = "2021") -> pd.DataFrame:
+    """Census residents by force and group at one level: columns force, group, population."""
     if level not in {"total", "broad", "detailed"}:
         raise ValueError(f"level must be total, broad or detailed, not {level!r}")
-    table = census2021()
+    table = census_table(census)
     return table.loc[table["level"].eq(level), ["force", "group", "population"]].reset_index(drop=True)
 
 
-def has_residents(force: str) -> bool:
+@cache
+def census_groups(census: str, level: str = "detailed") -> frozenset[str]:
+    """The groups a census counts at a level (Census 2011 has no 'Roma': Roma were in 'Other White')."""
+    return frozenset(population(level, census)["group"])
+
+
+def has_residents(force: str, census: str = "2021") -> bool:
     row = forces().loc[forces()["force"].eq(force)]
-    return bool(len(row)) and bool(row["has_residents"].iloc[0]) and force in set(census2021()["force"])
+    return bool(len(row)) and bool(row["has_residents"].iloc[0]) and force in set(census_table(census)["force"])
 
 
-def residents_total(force: str) -> int:
-    table = population("total")
+def residents_total(force: str, census: str = "2021") -> int:
+    table = population("total", census)
     match = table.loc[table["force"].eq(force), "population"]
     return int(match.iloc[0]) if len(match) else 0

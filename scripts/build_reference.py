@@ -1,8 +1,8 @@
 """Build the project's reference tables from the force-area level files in ../shared/reference.
 
 Run once when the sources change: `python scripts/build_reference.py [SHARED_REFERENCE_DIR]`.
-Writes data/reference/forces.csv and data/reference/census2021_population.csv (keyed by
-data.police.uk force id, long form). Method in data/reference/SOURCES.md.
+Writes data/reference/forces.csv, data/reference/census2021_population.csv and
+data/reference/census2011_population.csv (keyed by data.police.uk force id, long form). Method in data/reference/SOURCES.md.
 """
 from __future__ import annotations
 
@@ -27,18 +27,31 @@ def main(source: Path) -> None:
         "country": pfa["country"],
         "has_residents": pfa["has_resident_population"].str.lower().eq("true"),
     }).sort_values("force")
+    # /api/forces lists Northern Ireland, which has no England and Wales force area (SOURCES.md)
+    northern_ireland = pd.DataFrame([{"force": "northern-ireland", "name": "Police Service of Northern Ireland",
+                                      "home_office_name": "", "ons_code": "", "ons_name": "",
+                                      "region": "Northern Ireland", "country": "Northern Ireland",
+                                      "has_residents": True}])
+    forces = pd.concat([forces, northern_ireland], ignore_index=True)
     forces.to_csv(OUT / "forces.csv", index=False)
 
-    census = pd.read_csv(source / "census2021_pfa_ethnicity.csv", keep_default_na=False,
-                         dtype={"population": "int64"})
     code_to_force = dict(zip(pfa["pfa_code"], pfa["police_uk_force_id"], strict=True))
+    for year in ("2021", "2011"):
+        long = _census(source / f"census{year}_pfa_ethnicity.csv", code_to_force)
+        long.to_csv(OUT / f"census{year}_population.csv", index=False)
+        print(f"Census {year}: {len(forces)} forces, {len(long)} population rows")
+
+
+def _census(path: Path, code_to_force: dict[str, str]) -> pd.DataFrame:
+    """One census file (force area x ethnic group, long form) keyed by force id, sorted."""
+    census = pd.read_csv(path, keep_default_na=False, dtype={"population": "int64"})
     census["force"] = census["pfa_code"].map(code_to_force)
     if census["force"].isna().any():
-        raise SystemExit(f"force areas without a force id: {sorted(census.loc[census.force.isna(), 'pfa_code'].unique())}")
+        raise SystemExit(f"{path.name}: force areas without a force id: "
+                         f"{sorted(census.loc[census.force.isna(), 'pfa_code'].unique())}")
     long = census.rename(columns={"ethnic_group_level": "level", "ethnic_group": "group"})[
         ["force", "level", "group", "broad_group", "population"]]
-    long.sort_values(["force", "level", "group"]).to_csv(OUT / "census2021_population.csv", index=False)
-    print(f"{len(forces)} forces, {len(long)} population rows")
+    return long.sort_values(["force", "level", "group"]).reset_index(drop=True)
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ def test_every_twelve_month_force_year_matches_a_direct_count(shared_dir: Path) 
     assert ("metropolitan", 2018) in years and len(years) >= 10
     for force, year in years:
         files = sorted(archive.glob(f"{year}-*/{year}-*-{force}-stop-and-search.csv"))
-        sel = Selection.build(force, f"{year}-01", f"{year}-12")
+        sel = Selection.build(force, f"{year}-01", f"{year}-12", census="2021")  # Census 2021 oracle
         records = select(load(files, force), sel)
         table = rates(records, sel).set_index("group")
         counts, unknown, persons = direct_count(files)
@@ -119,7 +119,7 @@ def test_metropolitan_2018_headline(shared_dir: Path) -> None:
     # a hand-checkable headline: the Met's 2018 Black and White rates from the direct count
     archive = shared_dir / "data" / "police_uk" / "archive"
     files = sorted(archive.glob("2018-*/2018-*-metropolitan-stop-and-search.csv"))
-    sel = Selection.build("metropolitan", "2018-01", "2018-12")
+    sel = Selection.build("metropolitan", "2018-01", "2018-12", census="2021")
     table = rates(select(load(files, "metropolitan"), sel), sel).set_index("group")
     counts, _, _ = direct_count(files)
     # DATA.md 3.1: Metropolitan Police area residents Black 1,188,137; White 4,725,217
@@ -139,7 +139,7 @@ def test_pooled_2019_forces_sum_searches_and_residents(shared_dir: Path) -> None
         frames += [_read(p, force) for p in files]
     records = schema.add_derived_columns(normalise.concat(frames))
     for include_btp in (False, True):
-        sel = Selection.build(forces, "2019-01", "2019-12", include_btp=include_btp)
+        sel = Selection.build(forces, "2019-01", "2019-12", include_btp=include_btp, census="2021")
         pooled = rates(select(records, sel), sel)
         pooled = pooled.loc[pooled["force"].eq("ALL")].set_index("group")
         counted = [f for f in forces if (f, "White") in residents or include_btp]

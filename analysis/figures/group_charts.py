@@ -54,6 +54,7 @@ def rates_figure(table: pd.DataFrame, *, force: str | None = None, demo: bool = 
         return empty_figure(kind="rates", title=title, demo=demo)
     fig = go.Figure()
     left_out = []
+    census = str(rows["census"].iloc[0]) if "census" in rows.columns and len(rows) else "2021"
     for group in group_order(rows["group"]):
         row = rows.loc[rows["group"].astype(str) == group]
         rate = as_float(row["rate_per_1000"])
@@ -65,7 +66,7 @@ def rates_figure(table: pd.DataFrame, *, force: str | None = None, demo: bool = 
         low, high = as_float(row["ci_low"]), as_float(row["ci_high"])
         small = small_mask(row)
         hover = [f"<b>{group}</b><br>{fmt_num(r)} {RATE_UNIT}<br>95% CI {fmt_num(lo)} to {fmt_num(hi)}<br>"
-                 f"searches: {fmt_int(s)}<br>residents (Census 2021): {fmt_int(p)}"
+                 f"searches: {fmt_int(s)}<br>residents (Census {census}): {fmt_int(p)}"
                  + (f"<br>months: {m}" if m else "") + ("<br>fewer than 20 searches" if sm else "")
                  + (f"<br>{why}" if why else "")
                  for r, lo, hi, s, p, m, sm, why in zip(rate, low, high, row["searches"], row["population"],
