@@ -18,6 +18,7 @@ from data.months import normalise_month
 from data.reference_data import resolve_forces
 
 if TYPE_CHECKING:
+    from data.archive_fetch import ArchiveOptions
     from data.store import Store
 
 log = logging.getLogger("data.fetch")
@@ -59,7 +60,8 @@ class FetchSummary:
 
 
 def fetch(store: Store, forces: str | Iterable[str], months: Iterable[str], *, client: PoliceApiClient | None = None,
-          workers: int = 4, refresh: bool = False, progress: Progress | None = None) -> FetchSummary:
+          workers: int = 4, refresh: bool = False, progress: Progress | None = None,
+          archive: ArchiveOptions | None = None) -> FetchSummary:
     """Fetch every force-month of `forces` x `months` not yet stored as ok/empty (all of them if `refresh`).
 
     Unknown force ids and malformed months raise before any request. The availability list
@@ -68,6 +70,9 @@ def fetch(store: Store, forces: str | Iterable[str], months: Iterable[str], *, c
     keeps failing (after the client's retries) or answers with something that is not a list of searches is
     recorded as failed with the reason, leaving what was stored before. `progress(done, total, force,
     month)` is called from the calling thread after each force-month. Interrupted runs resume: run again.
+    With `archive` (data.archive_fetch.ArchiveOptions), a month the availability list does not name (older
+    than the API serves) is looked for in data.police.uk's archive zips before it is recorded as not
+    published; with archive.prefer == 'archive' every force-month is looked for there first.
     """
     started = time.monotonic()
     force_ids = resolve_forces(forces if isinstance(forces, str) else list(forces))
@@ -88,7 +93,13 @@ def fetch(store: Store, forces: str | Iterable[str], months: Iterable[str], *, c
             tally.add("skipped", force, month)
     try:
         if todo:
-            published = _record_unpublished(store, client, todo, tally)
+            if archive is not None and archive.prefer == "archive":
+                from data.archive_fetch import look_in_archive
+                left, lines = look_in_archive(store, [(f, m, "") for f, m in todo], tally.add, options=archive,
+                                              limiter=client.limiter, workers=workers)
+                todo, archive = [(f, m) for f, m, _ in left], None
+                tally.extra += lines
+            published = _record_unpublished(store, client, todo, tally, archive=archive, workers=workers)
             _fetch_all(store, client, published, tally, workers=workers)
     finally:
         if own_client:
@@ -112,6 +123,7 @@ class _Tally:
         self.failed: list[tuple[str, str, str]] = []
         self.older: list[str] = []
         self.window: tuple[str, str] | None = None
+        self.extra: list[str] = []  # lines from the archive path
 
     def add(self, status: str, force: str, month: str, *, records: int = 0, reason: str | None = None) -> None:
         if status == "failed":
@@ -129,20 +141,24 @@ class _Tally:
             out.append(f"{len(self.older)} force-months are older than the API's oldest month ({self.window[0]}): "
                        "the API serves about the last 36 months; use the bulk import "
                        "(`python -m data import`) for those.")
+        out += self.extra
         if self.failed:
             out.append("Run the same fetch again later to retry the failed months; stored months are skipped.")
         return out
 
 
-def _record_unpublished(store: Store, client: PoliceApiClient, todo: list[tuple[str, str]],
-                        tally: _Tally) -> list[tuple[str, str]]:
-    """Ask the availability list; record what it does not list as not published; return what it lists."""
+def _record_unpublished(store: Store, client: PoliceApiClient, todo: list[tuple[str, str]], tally: _Tally, *,
+                        archive: ArchiveOptions | None = None, workers: int = 4) -> list[tuple[str, str]]:
+    """Ask the availability list; record what it does not list as not published; return what it lists.
+
+    With `archive`, force-months of months the list does not name (except months after its newest) are
+    looked for in the archive zips first; only those it does not hold are recorded as not published."""
     availability = client.availability()
     url = client.url("crimes-street-dates")
     listed = sorted(availability)
     if listed:
         tally.window = (listed[0], listed[-1])
-    published = []
+    published, unlisted = [], []
     for force, month in todo:
         if force in availability.get(month, ()):
             published.append((force, month))
@@ -152,11 +168,21 @@ def _record_unpublished(store: Store, client: PoliceApiClient, todo: list[tuple[
         elif month < listed[0]:
             source = (f"{url} (lists {listed[0]}..{listed[-1]}; {month} is older: use the bulk import for "
                       "older months)")
-            tally.older.append(month)
+            if archive is None:
+                tally.older.append(month)
         elif month > listed[-1]:
             source = f"{url} (lists months up to {listed[-1]}; {month} is not published yet)"
         else:
             source = f"{url} (does not list {force} for {month})"
+        unlisted.append((force, month, source))
+    if archive is not None:
+        from data.archive_fetch import look_in_archive
+        ask = [p for p in unlisted if p[1] not in availability and not (listed and p[1] > listed[-1])]
+        left, lines = look_in_archive(store, ask, tally.add, options=archive, limiter=client.limiter,
+                                       workers=workers) if ask else ([], [])
+        unlisted = [p for p in unlisted if p not in ask] + left
+        tally.extra += lines
+    for force, month, source in unlisted:
         entry = store.record_not_published(force, month, source=source)
         # the store keeps records already there (say, from a bulk import): those stay ok/empty
         tally.add("not_published" if entry.status == "not_published" else "skipped", force, month)
