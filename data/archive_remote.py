@@ -306,8 +306,8 @@ class ZipReader:
         if at < 0:
             raise BadFile(f"{self.name}: no zip End of Central Directory in the last {len(tail):,} bytes; not a zip "
                           "archive (or a truncated one).", hint="Check the archive address and try again later.")
-        _, _, _, count, cd_size, cd_offset, _ = struct.unpack_from("<IHHHHII", tail, at + 4)
-        if (count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF) and tail[at - 20:at - 16] == LOCATOR64:
+        _, _, _, count, cd_size, cd_offset, _ = struct.unpack_from("<HHHHIIH", tail, at + 4)
+        if at >= 20 and tail[at - 20:at - 16] == LOCATOR64:  # ZIP64: its end record has the real figures
             (eocd64_at,) = struct.unpack_from("<Q", tail, at - 12)
             record = (tail[eocd64_at - base:eocd64_at - base + 56] if eocd64_at >= base
                       else self.read_at(eocd64_at, eocd64_at + 55))
