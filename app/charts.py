@@ -23,6 +23,7 @@ from analysis.figures import (
     trend_figure,
     use_of_force_figure,
 )
+from analysis.figures.use_of_force_charts import use_of_force_forces_figure
 from analysis.selection import Selection
 from app import components
 from app.dataset import Dataset
@@ -90,9 +91,19 @@ def funnel(table: pd.DataFrame, curve: pd.DataFrame, group: str, *, dataset: Dat
 
 
 def use_of_force(table: pd.DataFrame, year: str, *, dataset: Dataset, selection: Selection, key: str,
-                 caveats: Sequence[str] = ()) -> None:
-    _show(use_of_force_figure(table, year=year, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key,
-          caveats=caveats, use_of_force=True)
+                 caveats: Sequence[str] = (), measure: str = "share", tactics: Sequence[str] | None = None,
+                 title: str | None = None) -> None:
+    fig = use_of_force_figure(table, year=year, measure=measure, tactics=tactics, demo=dataset.demo, title=title)
+    shown = table if tactics is None else table.loc[table["tactic"].isin(list(tactics))]
+    _show(fig, shown, dataset=dataset, selection=selection, key=key, caveats=caveats, use_of_force=True)
+
+
+def use_of_force_forces(table: pd.DataFrame, per_force: pd.DataFrame, *, tactic: str, group: str, reference: str,
+                        year: str, dataset: Dataset, selection: Selection, key: str, caveats: Sequence[str] = ()) -> None:
+    """One tactic across forces: the forest of rate ratios, with the per-force table (sortable) and downloads."""
+    fig = use_of_force_forces_figure(table, tactic=tactic, group=group, reference=reference, year=year,
+                                     demo=dataset.demo)
+    _show(fig, per_force, dataset=dataset, selection=selection, key=key, caveats=caveats, use_of_force=True)
 
 
 def coverage(cells: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
