@@ -126,12 +126,13 @@ def district_counts(records: pd.DataFrame, selection: Selection, *, store: objec
     population = geo.district_population(level).pivot_table(index="district", columns="group",
                                                             values="population", aggfunc="sum")
     n_g = len(groups)
+    f_all = group_codes(records["force"], selection.forces)
     out = []
-    for force in selection.forces:
+    for k, force in enumerate(selection.forces):
         own = known.of_force(force)
         if not own:
             continue
-        mask = person & records["force"].astype(str).eq(force).to_numpy() & (g_all >= 0)
+        mask = person & (f_all == k) & (g_all >= 0)
         g, d = g_all[mask], index[mask]
         position = np.full(len(known.codes) + 2, -1)          # district index -> row in this force (-1 none)
         position[np.array(own)] = np.arange(len(own))
@@ -225,16 +226,21 @@ def _group_rows(f: ForceDistricts, j: int, group: str, months: int) -> dict[str,
 
 def rates_from_district_counts(counts: DistrictCounts) -> pd.DataFrame:
     """The district-rates table (RATES_COLUMNS) from `district_counts`."""
-    frames = []
+    columns: dict[str, list] = {}
     for f in counts.forces:
         for j, group in enumerate(counts.groups):
-            part = pd.DataFrame(_group_rows(f, j, group, counts.months))
-            part.insert(0, "force", f.force)
-            part.insert(3, "group", group)
-            frames.append(part)
-    if not frames:
+            part = _group_rows(f, j, group, counts.months)
+            part["force"] = [f.force] * len(f.districts)
+            part["group"] = [group] * len(f.districts)
+            for name, values in part.items():
+                columns.setdefault(name, []).append(np.asarray(values, dtype=object if isinstance(values, list)
+                                                               else None))
+    if not columns:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in RATES_COLUMNS})
-    out = pd.concat(frames, ignore_index=True)
+    out = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
+    for name in ("force", "district", "district_name", "group", "funnel_flag", "flags", "reason"):
+        out[name] = out[name].astype(str)
+    out["small_n"] = out["small_n"].astype(bool)
     out["months"] = counts.months
     out["population"] = pd.array(out["population"], dtype="Float64").astype("Int64")
     out = out.sort_values(["force", "district"], kind="stable")  # groups keep their order within a district
