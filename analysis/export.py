@@ -117,8 +117,8 @@ def export_context(selection: Any, *, title: str, manifest: pd.DataFrame | None 
                    caveats: Sequence[str] = (), use_of_force: bool = False,
                    view_url: str | None = None) -> ExportContext:
     """The context for one figure of a selection (analysis.selection.Selection)."""
-    census = getattr(selection, "census_year", "2021")   # the Census that divides this selection's period
-    sources = (SOURCE_POLICE, SOURCE_CENSUS.replace("2021", census)) + (
+    census = getattr(selection, "census_label", "Census 2021")   # the Census(es) that divide this selection
+    sources = (SOURCE_POLICE, SOURCE_CENSUS.replace("Census 2021", census)) + (
         (SOURCE_USE_OF_FORCE,) if use_of_force else ())
     return ExportContext(title=title, subtitle=selection.describe(), sources=sources,
                          retrieved=retrieved_range(manifest, forces=selection.forces, months=selection.months),

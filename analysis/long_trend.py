@@ -232,7 +232,7 @@ def long_trend(records: pd.DataFrame, selection: Selection, *,
     months = [m for m in selection.months if m >= first_month]
     if not months:
         raise ValueError(f"the selection ends before {first_month}: the long view starts there")
-    view = replace(selection, start=months[0], end=months[-1], months_published=())
+    view = replace(selection, start=months[0], end=months[-1], months_published=(), per_period_census=True)
     counts = count(records, view, by_month=True)
     available = _available(counts, months_available)
     periods = [(FINANCIAL_YEAR, label, idx) for label, idx in financial_year_periods(months)]

@@ -31,6 +31,9 @@ class Selection:
     # which Census divides: 'auto' (Home Office: 2011 up to 2019/20, 2021 from 2020/21, by the financial
     # year in which the period ends), or '2011' / '2021'
     census: str = "auto"
+    # a view whose every period (financial year, 12-month window) is divided by its own Census
+    # (analysis.long_trend); describe() and exports then name the Census of each part of the span
+    per_period_census: bool = False
 
     def __post_init__(self) -> None:
         if self.ethnicity not in ETHNICITY_COLUMNS:
@@ -75,8 +78,26 @@ class Selection:
         """'2011' or '2021': the Census whose residents divide this period's searches."""
         return reference_data.census_for_period(self.end, self.census)
 
+    @property
+    def census_years(self) -> tuple[str, ...]:
+        """The Censuses the view divides by: one, or for a per-period view every one its periods use."""
+        if not self.per_period_census:
+            return (self.census_year,)
+        first = reference_data.census_for_period(self.start, self.census)
+        return tuple(dict.fromkeys((first, self.census_year)))
+
+    @property
+    def census_label(self) -> str:
+        """'Census 2011', 'Census 2021' or 'Census 2011 and 2021' (for export source lines)."""
+        return "Census " + " and ".join(self.census_years)
+
     def census_note(self) -> str:
         """e.g. 'Census 2011 residents (auto: the period ends in 2019/20)'."""
+        if len(self.census_years) > 1:
+            return ("Census residents by period: 2011 up to 2019/20, 2021 from 2020/21 (auto, as the Home "
+                    "Office)")
+        if self.per_period_census:
+            return f"Census {self.census_year} residents for every period ({'auto' if self.census == 'auto' else 'chosen'})"
         why = (f" (auto: the period ends in {reference_data.financial_year_label(self.end)})"
                if self.census == "auto" else " (chosen)")
         return f"Census {self.census_year} residents{why}"
