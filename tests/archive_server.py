@@ -16,6 +16,7 @@ Range header and the bytes sent.
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import io
@@ -24,6 +25,7 @@ import re
 import struct
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,10 +42,12 @@ _ZIP_LOCK = threading.Lock()  # zipfile's ZIP64 limits are module globals (see b
 
 
 def synthetic_csv(force: str, month: str, n: int | None = None) -> bytes:
-    """A deterministic stop-and-search CSV in the bulk-download layout (CRLF, a quoted field now and then)."""
+    """A deterministic stop-and-search CSV in the bulk-download layout (CRLF; BTP's with quoted fields)."""
     rng = random.Random(f"{force}|{month}")
     n = rng.randint(0, 30) if n is None else n
     rows = [HEADER]
+    # a quoted field sends a file down the import's one-file-at-a-time path: only BTP's files have one
+    quoted = '"Community resolution"' if force == "btp" else "Community resolution"
     for _ in range(n):
         kind = rng.choice(["Person search", "Person search", "Person and Vehicle search", "Vehicle search"])
         person = kind != "Vehicle search"
@@ -53,7 +57,7 @@ def synthetic_csv(force: str, month: str, n: int | None = None) -> bytes:
             rng.choice(["Male", "Female"]) if person else "", rng.choice(["18-24", "25-34", "over 34"]) if person else "",
             rng.choice(_ETHNICITY) if person else "", rng.choice(["White", "Black", "Asian", ""]) if person else "",
             "Misuse of Drugs Act 1971 (section 23)", "Controlled drugs",
-            rng.choice(["A no further action disposal", "Arrest", '"Community resolution"']), "", "False"]))
+            rng.choice(["A no further action disposal", "Arrest", quoted]), "", "False"]))
     return ("\r\n".join(rows) + "\r\n").encode()
 
 
@@ -134,6 +138,59 @@ def break_crc(payload: bytes, member: str) -> bytes:
             break
         at = data.find(name, at + 1)
     return bytes(data)
+
+
+class VirtualZip:
+    """A zip of archive scale (GBs) that is never held in memory: stop-and-search members are real
+    (deflated), street and outcomes members are runs of zero bytes stored uncompressed, generated as they
+    are served. Sliceable like bytes (`zip[start:end]`), which is all FakeArchive needs."""
+
+    def __init__(self, members: list[tuple[str, bytes | int]]) -> None:
+        self._offsets: list[int] = []
+        self._parts: list[bytes | int] = []  # bytes, or a count of zero bytes
+        central, at, zero_crc = [], 0, {}
+        for name, payload in members:
+            raw = name.encode()
+            if isinstance(payload, int):
+                method, crc, size, data = 0, zero_crc.setdefault(payload, zlib.crc32(bytes(payload))), payload, payload
+            else:
+                packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+                method, crc, size = 8, zlib.crc32(payload), len(payload)
+                data = packer.compress(payload) + packer.flush()
+            stored = data if isinstance(data, int) else len(data)
+            self._add(at, struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, stored, size,
+                                      len(raw), 0) + raw)
+            central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc, stored,
+                                       size, len(raw), 0, 0, 0, 0, 0, at) + raw)
+            at += 30 + len(raw)
+            self._add(at, data)
+            at += stored
+        directory = b"".join(central)
+        if at + len(directory) >= 0xFFFFFFFF or len(members) >= 0xFFFF:
+            raise ValueError("VirtualZip writes no ZIP64 structures: keep it under 4 GB and 65,535 members")
+        self._add(at, directory + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members),
+                                              len(directory), at, 0))
+        self.size = at + len(directory) + 22
+
+    def _add(self, at: int, part: bytes | int) -> None:
+        self._offsets.append(at)
+        self._parts.append(part)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, span: slice) -> bytes:
+        start, stop, _ = span.indices(self.size)
+        out, i = [], max(0, bisect.bisect_right(self._offsets, start) - 1)
+        while start < stop and i < len(self._parts):
+            part, base = self._parts[i], self._offsets[i]
+            length = part if isinstance(part, int) else len(part)
+            take = min(stop, base + length) - start
+            if take > 0:
+                out.append(bytes(take) if isinstance(part, int) else part[start - base:start - base + take])
+                start += take
+            i += 1
+        return b"".join(out)
 
 
 @dataclass

@@ -266,3 +266,26 @@ def test_real_archive_files_fetched_from_a_zip_built_of_them(shared_dir, store_d
         expected = csv_records(payload)
         assert counts[key] == ("ok" if expected else "empty", expected), key
     assert sum(n for s, n in counts.values()) == sum(csv_records(p) for p in wanted.values())
+
+
+def test_a_zip_of_archive_scale_is_read_in_a_few_hundred_kilobytes(store_dir, api):
+    # a 36-month zip of 3 forces with ~1 MB of street and outcomes files per force-month (the real zips'
+    # proportion): the stop-and-search members of two months and the directory are all that is fetched
+    import io
+    import zipfile
+
+    from tests.archive_server import VirtualZip
+    members = []
+    for month in month_range("2018-01", "2020-12"):
+        for force in FORCES:
+            members += [(f"{month}/{month}-{force}-street.csv", 700_000), (f"{month}/{month}-{force}-outcomes.csv",
+                                                                             300_000),
+                        (f"{month}/{month}-{force}-stop-and-search.csv", synthetic_csv(force, month))]
+    big = VirtualZip(members)
+    small = VirtualZip(members[-6:])  # the same writer, small enough to check with zipfile
+    assert zipfile.ZipFile(io.BytesIO(small[0:len(small)])).testzip() is None
+    with FakeArchive({"2020-12": big}) as archive:
+        summary = run_fetch(api, archive, months=["2020-01", "2020-02"])
+        fetched = archive.sent(".zip")
+    assert not summary.failed and summary.ok + summary.empty == 6
+    assert len(big) > 100e6 and fetched < 200_000, (len(big), fetched)
