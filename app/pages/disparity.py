@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.selection import Selection
-from app import charts, components, state, tables
+from app import charts, components, long_view, state, tables
 from app.dataset import Dataset
 
 EXPLAINER = """
@@ -45,6 +45,10 @@ def render(dataset: Dataset, selection: Selection) -> None:
     st.segmented_control("Show", list(TREND_MEASURES), key="trend", format_func=TREND_MEASURES.get)
     charts.trend(trend, dataset=dataset, selection=selection, key="disparity_trend",
                  measure=st.session_state["trend"] or "rate")
+
+    st.subheader("The long view: by financial year since 2015")
+    long_view.show(dataset, selection, forces=tuple(st.session_state.get("forces") or dataset.forces),
+                   measure=st.session_state["trend"] or "rate")
 
     st.subheader("Search mix by group")
     state.prepare("mix", list(MIX_DIMENSIONS), "legislation_group")
