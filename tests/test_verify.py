@@ -186,3 +186,25 @@ def test_a_copied_store_still_reads(store_dir, tmp_path):
         os.utime(path, ns=(1, 1))
     assert len(Store(store_dir).read()) == 12
     assert verify(Store(store_dir)).ok
+
+
+def _health_page():
+    import os
+
+    import pandas as pd
+
+    from app import store_health
+    from app.dataset import Dataset
+
+    store_health.render(Dataset(records=pd.DataFrame(), manifest=pd.DataFrame(), demo=False, key="k",
+                                root=os.environ["STOPSEARCH_DATA_DIR"], months=(), forces=(), options={}))
+
+
+def test_the_data_quality_page_shows_store_health(store_dir):
+    from streamlit.testing.v1 import AppTest
+
+    filled(store_dir).path_for("kent", "2024-01").write_bytes(b"junk")
+    at = AppTest.from_function(_health_page).run(timeout=120)
+    assert not at.exception
+    assert at.text[0].value.startswith("Attention:") and "1 problems" in at.text[0].value
+    assert "kent/2024-01.parquet" in at.code[0].value

@@ -5,7 +5,7 @@ import streamlit as st
 
 from analysis import views
 from analysis.selection import Selection
-from app import charts, components, tables
+from app import charts, components, store_health, tables
 from app.dataset import Dataset
 
 EXPLAINER = """
@@ -31,6 +31,8 @@ def render(dataset: Dataset, selection: Selection) -> None:
     charts.quality(quality, dataset=dataset, selection=selection, key="quality_fields")
     with st.expander("Missing fields as a table"):
         st.dataframe(views.quality_display(quality), hide_index=True, width="stretch", key="quality_fields_table")
+
+    store_health.render(dataset)
 
     st.subheader("Self-defined vs officer-defined ethnicity")
     agreement = tables.table("agreement", dataset, selection)

@@ -1,0 +1,32 @@
+"""Store health on the Data quality page: the result of `python -m data verify`, shown as plain text."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app.dataset import Dataset
+from data.store import Store
+from data.verify import VerifyReport, verify
+
+
+@st.cache_data(show_spinner="Checking every stored file against the manifest...", ttl=300)
+def _report(root: str, signature: str) -> VerifyReport:
+    # signature (the manifest's stat) makes a new write re-run the check; ttl catches damage between writes
+    return verify(Store(root), wait=0)
+
+
+def render(dataset: Dataset) -> None:
+    st.subheader("Store health")
+    if dataset.demo:
+        st.text("Synthetic demo data: there is no local store to check yet.")
+        return
+    try:
+        stat = (Store(dataset.root).manifest_path).stat()
+        signature = f"{stat.st_mtime_ns}-{stat.st_size}"
+    except OSError:
+        signature = "no-manifest"
+    report = _report(dataset.root, signature)
+    st.text(("Intact: " if report.ok else "Attention: ") + report.summary())  # text, never Markdown
+    if report.problems:  # untrusted text (file names, labels): shown as text, never as Markdown
+        st.code("\n".join(f.line() for f in report.problems), language=None)
+        st.text("Run `python -m data verify --repair`: damaged months are marked failed, and the next fetch or "
+                "import restores them.")
