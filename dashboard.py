@@ -1,7 +1,7 @@
 """Stop and search disproportionality dashboard (England and Wales): the screen, described page by page.
 
 Run it with `bash dev.sh run`. The sidebar holds the selection; every page reads it; the whole view
-lives in the URL query string, so a copied link reproduces it.
+lives in the URL (the page in the path, the selection in the query string), so a copied link reproduces it.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app import components, dataset, navigation, sidebar, state
 st.set_page_config(page_title="Stop and search disproportionality", page_icon=":material/balance:",
                    layout="wide")
 state.seed_from_url()
+link_notes = st.container()
 
 data = components.attempt(dataset.load, "loading the data")
 if data is None:
@@ -20,7 +21,9 @@ if data is None:
     page.run()
 else:
     with components.guard("dashboard"):
-        selection = sidebar.controls(data)
-        page, spec = navigation.choose(data, selection)
+        selection, coverage = sidebar.controls(data)
+        page, spec = navigation.choose(data, selection, coverage)
         page.run()
         state.publish(spec.slug)
+with link_notes:
+    components.link_notes(state.link_notes())

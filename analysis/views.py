@@ -84,9 +84,10 @@ def default_period(months: Sequence[str], *, length: int = 12) -> tuple[str, str
 
 
 def reference_options(level: str) -> list[str]:
-    """Groups that can be the reference at a level (never 'Not stated')."""
+    """Groups that can be the reference at a level (never 'Not stated'): the level's own groups only, so
+    the reference always has its own row (rate, searches) beside the ratios that use it."""
     if level == "detailed":
-        return [*vocab.DETAILED_GROUPS, *vocab.BROAD_GROUPS]
+        return list(vocab.DETAILED_GROUPS)
     return list(vocab.BROAD_GROUPS)
 
 
@@ -523,3 +524,15 @@ def use_of_force_unit(table: pd.DataFrame, *, default: str) -> str:
         return default
     units = [str(u) for u in pd.unique(table["unit"].dropna()) if str(u)]
     return "; ".join(units) if units else default
+
+
+def no_published_data_text(forces: Sequence[str], start: str, end: str, reasons: Mapping[str, str]) -> str:
+    """The empty state of a selection with no published month: what is missing and the command to fetch it."""
+    names = ", ".join(reference_data.force_name(f) for f in forces) if len(forces) <= 3 else f"{len(forces)} forces"
+    period = start if start == end else f"{start} to {end}"
+    why = "; ".join(f"{reference_data.force_name(f)}: {r}" for f, r in list(reasons.items())[:3])
+    ids = ",".join(forces) if len(forces) <= 5 else "all"
+    return (f"No stop-and-search data for {names} in {period} in this store, so there is nothing to count: "
+            f"these are missing months, not zero searches{f' ({why})' if why else ''}. Fetch them on **Get data**, "
+            f"or run `python -m data fetch --forces {ids} --from {start} --to {end}`; or choose another period "
+            "or force in the sidebar.")

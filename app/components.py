@@ -11,7 +11,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import export
+from analysis import export, views
+from analysis.coverage import Coverage
+from analysis.figures.describe import describe
 from analysis.selection import Selection
 from analysis.views import Headline
 from app.dataset import Dataset
@@ -81,14 +83,23 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
                          selection: Selection, title: str, caveats: Sequence[str] = (),
                          use_of_force: bool = False, on_select: Any = "ignore",
                          selection_mode: Any = ("points",)) -> Any:
-    """A chart, then (folded) its table and downloads: CSV now, PNG/SVG/PDF built only when clicked.
+    """A chart with its title, selection, source and notes as page text (it wraps on a phone), a text
+    alternative (its numbers in sentences), then (folded) its table and downloads: CSV now, PNG/SVG/PDF
+    built only when clicked.
 
     Every download carries the title, the selection, the sources, the caveats and, for demo data,
     'Synthetic demo data'.
     """
     context = export_context(dataset, selection, title=title, caveats=caveats, use_of_force=use_of_force)
-    shown = export.interactive(fig, context)
-    event = st.plotly_chart(shown, key=key, on_select=on_select, selection_mode=selection_mode, width="stretch")
+    with st.container(key=f"{key}_figure", gap="small"):
+        st.markdown(f"**{_md(context.title)}**")
+        if context.subtitle:
+            st.caption(_md(context.subtitle))
+        event = st.plotly_chart(export.screen(fig), key=key, on_select=on_select, selection_mode=selection_mode,
+                                width="stretch")
+        foot = export.footer_lines(context, notes=export.figure_notes(fig), demo=dataset.demo)
+        st.caption("  \n".join(_md(line) for line in foot))
+        st.caption(f"Text description: {_md(describe(fig, title=context.title))}")
     with st.expander("Table and downloads", expanded=False):
         if table is not None:
             st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
@@ -104,5 +115,47 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
     return event
 
 
+def _md(text: str) -> str:
+    """Plain text safe inside markdown (no emphasis, links or HTML from data labels)."""
+    return "".join("\\" + c if c in "\\`*_[]<>#|~$" else c for c in str(text))
+
+
+APP_NAME = "Stop and search disproportionality"
+# Captions and other faded text are the text colour at 60% opacity in Streamlit's theme: 3.9:1 on white.
+# Written here at full opacity in a grey that keeps 4.5:1 on white and on the sidebar's grey (WCAG 1.4.3),
+# and every focusable control gets a visible 3 px outline (WCAG 2.4.7).
+ACCESSIBLE_CSS = """<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stWidgetLabel"] small, [data-testid="stTooltipHoverTarget"] { color: #4a4d57 !important; }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible,
+summary:focus-visible, [role="button"]:focus-visible, [role="tab"]:focus-visible,
+[role="option"]:focus-visible, [role="slider"]:focus-visible, [role="combobox"]:focus-visible,
+[tabindex]:focus-visible {
+  outline: 3px solid #0b57d0 !important; outline-offset: 2px !important; box-shadow: none;
+}
+</style>"""
+
+
+def page_setup(title: str) -> None:
+    """Per page: the browser tab says which page this is (WCAG 2.4.2) and the accessible styles apply."""
+    st.set_page_config(page_title=f"{title} \u00b7 {APP_NAME}")
+    st.html(ACCESSIBLE_CSS)
+
+
 def note(text: str) -> None:
     st.info(text, icon=":material/info:")
+
+
+def link_notes(notes: Sequence[str]) -> None:
+    """What a link asked for that the data do not have: said on the page, never silently replaced."""
+    for line in notes:
+        st.warning(line, icon=":material/link_off:")
+
+
+def no_published_data(coverage: Coverage) -> None:
+    """The empty state of a selection in which no chosen force published a month: what to fetch."""
+    selection = coverage.selection
+    forces = list(coverage.left_out) or list(selection.forces)
+    st.info(views.no_published_data_text(forces, selection.start, selection.end, coverage.left_out),
+            icon=":material/cloud_off:")

@@ -16,8 +16,10 @@ others; a link's value that the app does not know is reported on the page, not s
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -30,6 +32,8 @@ PUBLISHED = "_view_published"      # the query string this app last wrote (to te
 FROM_LINK = "_view_from_link"      # keys whose value came from the address and is not yet checked
 LINK_NOTES = "_view_link_notes"    # what the address asked for that the app could not show
 FALLBACKS = "_view_fallbacks"      # key -> (value shown on this page, the user's choice kept)
+LAST_PAGE = "_view_last_page"      # the page the previous run showed
+DEFAULTS = "_view_defaults"        # key -> the default its page last gave it
 PAGE = "page"
 
 # query-string key -> kind. Sidebar keys first, then keys of widgets that live on one page.
@@ -45,6 +49,11 @@ FIELDS: dict[str, str] = {
     "uof_tactic": "str",       # use-of-force tactic
     "map_group": "list",       # groups shown on the map
 }
+# The sidebar's keys are drawn on every page and always written; a page's own keys are written once they
+# differ from the page's default, so that opening a page never changes the address by itself (it would be
+# a second browser history entry for one click).
+SIDEBAR = ("forces", "start", "end", "eth", "level", "ref", "census", "btp", "legislation", "object", "age",
+           "gender", "type")
 # Keys whose options differ from page to page: a page that cannot show the choice falls back for itself
 # only, and the choice is kept for the pages that can.
 PAGE_DEPENDENT = {"group"}
@@ -96,8 +105,9 @@ def seed_from_url() -> None:
     st.session_state[FALLBACKS] = {}
     if st.session_state.get(SEEDED):
         published = st.session_state.get(PUBLISHED)
-        if published is None or _current_params() == published:
-            return
+        current = _current_params()
+        if published is None or not current or current == published:
+            return      # our own address, or a page change (the browser empties the query string)
         _seed(replace=True)
         return
     _seed(replace=False)
@@ -141,6 +151,7 @@ def prepare(key: str, options: Sequence[Any] | None, default: Any) -> None:
     options differ between pages (PAGE_DEPENDENT) the fallback holds on this page only.
     """
     kind = FIELDS.get(key, "str")
+    st.session_state.setdefault(DEFAULTS, {})[key] = default
     current = value(key, default)
     from_link = key in st.session_state.get(FROM_LINK, set())
     if options is not None:
@@ -206,13 +217,18 @@ def requested_page() -> str | None:
 
 def encoded() -> dict[str, str | list[str]]:
     shadow = _shadow()
-    return {key: _encode(kind, shadow[key]) for key, kind in FIELDS.items() if key in shadow}
+    defaults = st.session_state.get(DEFAULTS, {})
+    missing = object()
+    return {key: _encode(kind, shadow[key]) for key, kind in FIELDS.items()
+            if key in shadow and (key in SIDEBAR or shadow[key] != defaults.get(key, missing))}
 
 
 def publish(page: str | None = None) -> None:
     """Remember every live widget value and write the whole view into the URL query string.
 
-    `page` is accepted for callers of the earlier API; the page lives in the address's path.
+    `page` is the slug of the page shown. A click on another page makes the browser push the new path with
+    an empty query string; writing the query through `st.query_params` would push a second history entry
+    (two presses of Back for one click), so on that run the address is completed in place instead.
     """
     shadow = _shadow()
     fallbacks = st.session_state.get(FALLBACKS, {})
@@ -223,7 +239,19 @@ def publish(page: str | None = None) -> None:
                 continue     # a page-only fallback: keep the user's choice
             shadow[key] = live
     wanted = encoded()
-    params = st.query_params
-    if _current_params() != wanted:
-        params.from_dict(wanted)
+    current = _current_params()
+    page_changed = page is not None and st.session_state.get(LAST_PAGE) not in (None, page)
+    st.session_state[LAST_PAGE] = page
+    if current != wanted:
+        if page_changed and not current:
+            _replace_address(wanted)
+        else:
+            st.query_params.from_dict(wanted)
     st.session_state[PUBLISHED] = wanted
+
+
+def _replace_address(wanted: dict[str, str | list[str]]) -> None:
+    """Put the query string into the address without a new history entry (history.replaceState)."""
+    query = json.dumps(urlencode(wanted, doseq=True))
+    st.html(f"<script>history.replaceState(history.state, '', location.pathname + '?' + {query});</script>",
+            unsafe_allow_javascript=True, width="content")
