@@ -78,15 +78,20 @@ def read_boundaries(path: Path) -> tuple[list[dict], np.ndarray]:
     return [f["properties"] for f in features], np.asarray(geometries)
 
 
+def make_districts(codes: list[str], names: list[str], forces: list[str], geometries: list) -> Districts:
+    """A Districts set from polygons in British National Grid (sorted by code, as the rules need)."""
+    order = np.argsort(codes, kind="stable")
+    geoms = np.asarray(geometries, dtype=object)[order]
+    return Districts(tuple(codes[i] for i in order), tuple(names[i] for i in order),
+                     tuple(forces[i] for i in order), geoms, shapely.STRtree(geoms))
+
+
 @cache
 def districts() -> Districts:
     """The 331 England and Wales districts (loaded once per process)."""
     props, geometries = read_boundaries(BOUNDARIES)
-    order = np.argsort([p["district"] for p in props], kind="stable")
-    props = [props[i] for i in order]
-    geometries = geometries[order]
-    return Districts(tuple(p["district"] for p in props), tuple(p["district_name"] for p in props),
-                     tuple(p["force"] for p in props), geometries, shapely.STRtree(geometries))
+    return make_districts([p["district"] for p in props], [p["district_name"] for p in props],
+                          [p["force"] for p in props], list(geometries))
 
 
 @cache
@@ -107,7 +112,14 @@ def assign_points(latitude: object, longitude: object, *, within: Districts | No
     if not located.any():
         return out
     x, y = _to_grid().transform(lon[located], lat[located])
-    points = shapely.points(x, y)
+    out[located] = assign_grid(x, y, within=d)
+    return out
+
+
+def assign_grid(x: np.ndarray, y: np.ndarray, *, within: Districts | None = None) -> np.ndarray:
+    """District index of points already in British National Grid metres (rules 2-4 of the module docstring)."""
+    d = within or districts()
+    points = shapely.points(np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"))
     found = np.full(len(points), OUTSIDE, dtype="int64")
     point_idx, geom_idx = d.tree.query(points, predicate="intersects")
     if len(point_idx):
@@ -123,8 +135,7 @@ def assign_points(latitude: object, longitude: object, *, within: Districts | No
             order = np.lexsort((near_geom, near_point))
             first = np.unique(near_point[order], return_index=True)[1]
             found[missing[near_point[order][first]]] = near_geom[order][first]
-    out[located] = found
-    return out
+    return found
 
 
 def _point_keys(latitude: pd.Series, longitude: pd.Series) -> np.ndarray:
