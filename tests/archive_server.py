@@ -148,15 +148,17 @@ class VirtualZip:
     def __init__(self, members: list[tuple[str, bytes | int]]) -> None:
         self._offsets: list[int] = []
         self._parts: list[bytes | int] = []  # bytes, or a count of zero bytes
-        central, at, zero_crc = [], 0, {}
+        central, at, zero_crc, packed = [], 0, {}, {}
         for name, payload in members:
             raw = name.encode()
             if isinstance(payload, int):
                 method, crc, size, data = 0, zero_crc.setdefault(payload, zlib.crc32(bytes(payload))), payload, payload
             else:
-                packer = zlib.compressobj(6, zlib.DEFLATED, -15)
-                method, crc, size = 8, zlib.crc32(payload), len(payload)
-                data = packer.compress(payload) + packer.flush()
+                if id(payload) not in packed:  # the same payload object in many members is compressed once
+                    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+                    packed[id(payload)] = (payload, zlib.crc32(payload), packer.compress(payload) + packer.flush())
+                _, crc, data = packed[id(payload)]
+                method, size = 8, len(payload)
             stored = data if isinstance(data, int) else len(data)
             self._add(at, struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, stored, size,
                                       len(raw), 0) + raw)
