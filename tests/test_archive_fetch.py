@@ -289,3 +289,36 @@ def test_a_zip_of_archive_scale_is_read_in_a_few_hundred_kilobytes(store_dir, ap
         fetched = archive.sent(".zip")
     assert not summary.failed and summary.ok + summary.empty == 6
     assert len(big) > 100e6 and fetched < 200_000, (len(big), fetched)
+
+
+PANEL = """
+from app import archive_fetch_panel
+archive_fetch_panel.render(forces=["kent", "essex"], first="2019-11", last="2020-01")
+"""
+
+
+def test_get_data_panel_plans_then_fetches(store_dir, api, zips, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    with FakeArchive(zips) as archive:
+        monkeypatch.setenv("STOPSEARCH_ARCHIVE_URL", archive.url)
+        monkeypatch.setenv("STOPSEARCH_API_URL", api.url)
+        at = AppTest.from_string(PANEL, default_timeout=120).run()
+        assert not at.exception and not at.info  # nothing planned yet
+        at.button(key="archive_plan_go").click().run()
+        assert not at.exception and not at.error
+        plan_text = at.info[0].value
+        assert "2 forces x 3 months (2019-11 to 2020-01) = 6 force-months; 0 already stored" in plan_text
+        assert "1 zips (2020-12), 6 stop-and-search files" in plan_text and "a minute or less" in plan_text
+        assert not any(h.status == 200 for h in archive.log if h.path.endswith(".zip"))  # directories only
+        at.button(key="archive_fetch_go").click().run()
+        assert not at.exception
+    result = at.session_state["_getdata_result"]
+    assert result[0] == "Download finished" and not result[2]
+    assert sorted((e.force, e.month, e.status) for e in Store().entries()) == [
+        ("essex", "2019-11", "ok" if csv_records(own_csvs()[("essex", "2019-11")]) else "empty"),
+        ("essex", "2019-12", "ok" if csv_records(own_csvs()[("essex", "2019-12")]) else "empty"),
+        ("essex", "2020-01", "ok" if csv_records(own_csvs()[("essex", "2020-01")]) else "empty"),
+        ("kent", "2019-11", "empty"),
+        ("kent", "2019-12", "ok" if csv_records(own_csvs()[("kent", "2019-12")]) else "empty"),
+        ("kent", "2020-01", "ok" if csv_records(own_csvs()[("kent", "2020-01")]) else "empty")]

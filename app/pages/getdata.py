@@ -13,6 +13,7 @@ import streamlit as st
 
 from analysis import views
 from analysis.selection import Selection
+from app import archive_fetch_panel
 from app import dataset as dataset_module
 from app.dataset import Dataset
 from data import archive, reference_data
@@ -54,6 +55,8 @@ def render(dataset: Dataset, selection: Selection) -> None:
         go = st.form_submit_button("Fetch", type="primary", key="fetch_go")
     if go:
         _fetch(ids if every else forces, start, end, refresh=refresh)
+
+    archive_fetch_panel.render()  # all forces, 2015 to now (archive zips), planned first
 
     st.subheader("Import downloaded files")
     uploads = st.file_uploader("Zip or CSV files from data.police.uk, or Home Office use-of-force tables",
