@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from data import normalise
-from data.errors import BadFile, StopSearchDataError
+from data.errors import BadFile, InvalidRecords, StopSearchDataError, printable
 from data.months import normalise_month
 from data.reference_data import check_force
 from data.store import Store
@@ -41,7 +41,8 @@ class MonthResult:
 
 @dataclass(frozen=True)
 class Problem:
-    """A file or member that was not imported; nothing in the store changed because of it."""
+    """A file or member that was not imported; no stored record changed because of it (a file refused at the
+    door is noted as a failure in its force-month's manifest entry)."""
 
     where: str
     message: str
@@ -77,7 +78,9 @@ class ImportSummary:
         """The summary as the command line and the app show it: per force-month, then totals and problems."""
         lines = [f"{r.force} {r.month}: {r.status}, {r.records:,} records ({r.source})" for r in self.latest()]
         lines += [*self.other_lines, *self.unrecognised, self.closing_line(seconds=seconds)]
-        return lines + [f"error: {p.message}" for p in self.problems]
+        lines += [f"error: {p.message}" for p in self.problems]
+        # file names and quoted file content are untrusted: no control character reaches a terminal
+        return [printable(line, limit=2000) for line in lines]
 
 
 def parse_name(name: str) -> tuple[str, str] | None:
@@ -146,8 +149,10 @@ class _Batch:
     error, a count that does not add up) sends the group back through from_csv one file at a time, so
     results and error messages are exactly those of from_csv."""
 
-    def __init__(self, store: Store, summary: ImportSummary, *, max_files: int = 64, max_bytes: int = 32 << 20) -> None:
+    def __init__(self, store: Store, summary: ImportSummary, *, max_files: int = 64, max_bytes: int = 32 << 20,
+                 allow_empty: bool = False) -> None:
         self.store, self.summary = store, summary
+        self.allow_empty = allow_empty
         self.max_files, self.max_bytes = max_files, max_bytes
         self.files: list[_File] = []
         self.size = 0
@@ -164,14 +169,32 @@ class _Batch:
         for i, item in enumerate(files):
             try:
                 records = frames[i] if frames is not None else normalise.from_csv(
-                    item.payload, force=item.force, month=item.month, where=item.where)
+                    item.payload, force=item.force, month=item.month, where=item.where, check=True)
+                if not len(records) and not self.allow_empty and self._keeps_stored(item):
+                    continue
                 entry = self.store.write_month(item.force, item.month, records, source=item.source)
+            except InvalidRecords as exc:  # refused at the door: said in the manifest too, stored data kept
+                self.store.record_failure(item.force, item.month, source=item.source, reason=str(exc))
+                self.summary.problems.append(Problem(item.where, str(exc)))
+                continue
             except StopSearchDataError as exc:
                 self.summary.problems.append(Problem(item.where, str(exc)))
                 continue
             log.info("imported %s %s: %d records from %s", item.force, item.month, entry.records, item.source)
             self.summary.imported.append(MonthResult(force=item.force, month=item.month, status=entry.status,
                                                      records=entry.records, source=item.source))
+
+    def _keeps_stored(self, item: _File) -> bool:
+        """True (and a problem said) when a file with no records would replace stored records."""
+        old = self.store.entry(item.force, item.month)
+        if old is None or old.status != "ok" or old.records == 0:
+            return False
+        self.summary.problems.append(Problem(item.where, (
+            f"{item.where}: the file holds no records (a header only), but the store holds {old.records:,} "
+            f"records for {item.force} {item.month} (from {old.source}); they are kept. If the month really has "
+            "no searches now, import the file again allowing empty months (`python -m data import "
+            "--allow-empty FILE`, or tick 'Allow empty months' on the Get data page).")))
+        return True
 
 
 def _body(payload: bytes) -> tuple[bytes, int] | None:
@@ -193,8 +216,10 @@ def _normalise_together(files: list[_File]) -> list[pd.DataFrame] | None:
         return None
     counts = [n for _, n in parts]  # type: ignore[misc]
     joined = _HEADER + b"\n" + b"".join(body for body, _ in parts)  # type: ignore[misc]
+    months = [item.month for item, n in zip(files, counts, strict=True) for _ in range(n)]
     try:
-        frame = normalise.from_csv(joined, force=files[0].force, month=files[0].month, where="several files")
+        frame = normalise.from_csv(joined, force=files[0].force, month=files[0].month, where="several files",
+                                   check=True, record_months=months)
     except StopSearchDataError:
         return None
     if len(frame) != sum(counts):
@@ -257,7 +282,10 @@ def import_csv(path: Path, *, batch: _Batch) -> None:
     """One loose `YYYY-MM-<force>-stop-and-search.csv`."""
     path = Path(path)
     try:
-        key = parse_name(path.name)
+        try:
+            key = parse_name(path.name)
+        except StopSearchDataError as exc:  # a bad month or an unknown force in the name: say which file
+            raise type(exc)(f"{path}: {exc.message}", hint=exc.hint, file=str(path)) from exc
         if key is None:
             raise BadFile(f"{path}: the name does not look like YYYY-MM-<force>-stop-and-search.csv.",
                           hint="Keep the names data.police.uk gives its files: force and month come from them.",
@@ -287,15 +315,20 @@ def is_stop_search_file(path: Path) -> bool:
 
 
 def import_paths(store: Store, paths: Iterable[Path | str], *, other: OtherHandler | None = None,
-                 max_member_bytes: int = MAX_MEMBER_BYTES, max_ratio: float = MAX_COMPRESSION_RATIO) -> ImportSummary:
+                 max_member_bytes: int = MAX_MEMBER_BYTES, max_ratio: float = MAX_COMPRESSION_RATIO,
+                 allow_empty: bool = False) -> ImportSummary:
     """Import zips, CSVs and folders (recursively) into the store.
 
     A broken file or member is reported in `summary.problems` and leaves its force-month untouched;
     the others are still imported. Files that are not stop-and-search files go to `other(path)`, which
     returns summary lines or None when it does not recognise them either (the CLI passes the
-    use-of-force importer)."""
+    use-of-force importer).
+
+    Records are checked at the door (data.validate): a file holding anything data.police.uk does not publish
+    is refused whole, recorded as failed in the manifest (stored data kept) and reported. A file with no
+    records does not replace stored records unless `allow_empty`."""
     summary = ImportSummary()
-    batch = _Batch(store, summary)
+    batch = _Batch(store, summary, allow_empty=allow_empty)
     with store.batch():
         for given in paths:
             given = Path(given)

@@ -1,6 +1,8 @@
 """The project's data errors: one root, a few kinds, each carrying what went wrong and what to do next."""
 from __future__ import annotations
 
+import re
+
 
 class StopSearchDataError(Exception):
     """Root of every data problem the project reports to a user (CLI, app, tests)."""
@@ -41,3 +43,24 @@ class BadMonthRange(StopSearchDataError):
 
 class StoreError(StopSearchDataError):
     """The local store is missing, unreadable or inconsistent."""
+
+
+class InvalidRecords(StopSearchDataError):
+    """A reply or file read fine but holds records that are not what data.police.uk publishes (a record
+    without a date, a date outside its month, a point outside the UK, a label with control characters...).
+    Refused whole: the store never keeps part of a month."""
+
+
+# C0 and C1 control characters, DEL, and the Unicode controls that reorder or hide text on a terminal.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: object, *, limit: int = 120) -> str:
+    """Untrusted text made safe to quote in a one-line message: control characters written as escapes
+    ('\\x1b', '\\n', '\\u202e'), cut to `limit` characters with the full length said."""
+    text = str(text)
+    cut = text[:limit]
+    safe = UNPRINTABLE.sub(lambda m: _NAMED.get(m.group(0)) or (
+        f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}"), cut)
+    return safe if len(text) <= limit else f"{safe}... ({len(text):,} characters)"

@@ -9,6 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from data import normalise, schema
@@ -100,7 +101,7 @@ def fetch(store: Store, forces: str | Iterable[str], months: Iterable[str], *, c
                 todo, archive = [(f, m) for f, m, _ in left], None
                 tally.extra += lines
             published = _record_unpublished(store, client, todo, tally, archive=archive, workers=workers)
-            _fetch_all(store, client, published, tally, workers=workers)
+            _fetch_all(store, client, published, tally, workers=workers, refresh=refresh)
     finally:
         if own_client:
             client.close()
@@ -123,6 +124,7 @@ class _Tally:
         self.failed: list[tuple[str, str, str]] = []
         self.older: list[str] = []
         self.window: tuple[str, str] | None = None
+        self.said: list[str] = []  # notes about single force-months (an empty reply kept out, ...)
         self.extra: list[str] = []  # lines from the archive path
 
     def add(self, status: str, force: str, month: str, *, records: int = 0, reason: str | None = None) -> None:
@@ -136,7 +138,7 @@ class _Tally:
             self.progress(self.done, self.total, force, month)
 
     def notes(self) -> list[str]:
-        out = []
+        out = list(self.said)
         if self.older and self.window:
             out.append(f"{len(self.older)} force-months are older than the API's oldest month ({self.window[0]}): "
                        "the API serves about the last 36 months; use the bulk import "
@@ -190,7 +192,7 @@ def _record_unpublished(store: Store, client: PoliceApiClient, todo: list[tuple[
 
 
 def _fetch_all(store: Store, client: PoliceApiClient, pairs: list[tuple[str, str]], tally: _Tally, *,
-               workers: int) -> None:
+               workers: int, refresh: bool = False) -> None:
     """Fetch on `workers` threads, normalise in the calling thread, write on STORE_THREADS threads.
 
     Normalising costs about 65 ms of CPU a call however small the reply (pandas overhead): one call per
@@ -209,13 +211,25 @@ def _fetch_all(store: Store, client: PoliceApiClient, pairs: list[tuple[str, str
         except StopSearchDataError as exc:
             return exc
 
-    def put(force: str, month: str, url: str, result: object) -> tuple[str, int, str | None]:
+    def put(force: str, month: str, url: str, result: object) -> tuple[str, int, str | None, str | None]:
         if isinstance(result, StopSearchDataError):
             log.warning("%s %s failed: %s", force, month, result)
             store.record_failure(force, month, source=url, reason=str(result))
-            return "failed", 0, str(result)
+            return "failed", 0, str(result), None
+        old = store.entry(force, month) if not len(result) else None
+        if old is not None and old.status == "ok" and old.records > 0:
+            if not refresh:  # an empty reply never replaces stored records unasked
+                note = (f"{force} {month}: the API answered with no records; the {old.records:,} records stored "
+                        "before are kept (fetch with --refresh to store the month as empty).")
+                log.warning(note)
+                return "skipped", 0, None, note
+            note = (f"{force} {month}: the API now answers with no records; the {old.records:,} records stored "
+                    "before were replaced by an empty month (--refresh).")
+            log.warning(note)
+        else:
+            note = None
         entry = store.write_month(force, month, result, source=url)
-        return entry.status, entry.records, None
+        return entry.status, entry.records, None, note
 
     fetchers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
     writers = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="store")
@@ -252,8 +266,10 @@ def _fetch_all(store: Store, client: PoliceApiClient, pairs: list[tuple[str, str
                 arrived = []
             for future in [f for f in writing if f.done()]:
                 force, month = writing.pop(future)
-                status, records, reason = future.result()
+                status, records, reason, note = future.result()
                 tally.add(status, force, month, records=records, reason=reason)
+                if note:
+                    tally.said.append(note)
             refill()
     except BaseException:
         # Ctrl-C or a local error (disk full, store problem): start no more requests; replies already
@@ -277,8 +293,10 @@ def normalise_replies(replies: list[tuple[str, str, str, object]]) -> list[pd.Da
     out: list = [r[3] if isinstance(r[3], StopSearchDataError) else None for r in replies]
     if len(good) > 1:
         try:
-            joint = normalise.from_api_records([x for _, r in good for x in r[3]], force=good[0][1][0],
-                                               month=good[0][1][1], where="several stops-force replies")
+            joint = normalise.from_api_records(
+                [x for _, r in good for x in r[3]], force=good[0][1][0], month=good[0][1][1],
+                where="several stops-force replies", check=True,
+                record_months=np.repeat([r[1] for _, r in good], [len(r[3]) for _, r in good]))
         except Exception:  # noqa: BLE001 - retried one by one below, which names the reply at fault
             joint = None
         if joint is not None:
@@ -304,7 +322,7 @@ def _piece(joint: pd.DataFrame, start: int, n: int, *, force: str, month: str) -
 
 def _normalise_one(reply: list, *, force: str, month: str, url: str) -> pd.DataFrame | StopSearchDataError:
     try:
-        return normalise.from_api_records(reply, force=force, month=month, where=url)
+        return normalise.from_api_records(reply, force=force, month=month, where=url, check=True)
     except StopSearchDataError as exc:
         return exc
     except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a record of an unexpected shape
