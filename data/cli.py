@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import data.police.uk zips, CSVs or folders; use-of-force files too")
     imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    imp.add_argument("--allow-empty", action="store_true",
+                     help="let a file with no records (a header only) replace a month already stored with records")
 
     status = sub.add_parser("status", help="what the store holds: one row per force-month, then unknown labels")
     status.add_argument("--format", choices=("table", "csv"), default="table")
@@ -138,7 +140,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = Store()
     handler, notes = _use_of_force_handler(store.root)
     started = time.monotonic()
-    summary = import_paths(store, args.paths, other=handler)
+    summary = import_paths(store, args.paths, other=handler, allow_empty=args.allow_empty)
     if summary.imported:
         print(pd.DataFrame([vars(r) for r in summary.latest()]).to_string(index=False))
     for line in summary.other_lines:
