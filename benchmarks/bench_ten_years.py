@@ -151,9 +151,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", type=Path, default=None,
                         help="measure the app on this existing store instead of building one")
     parser.add_argument("--skip-app", action="store_true", help="measure the import only")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build in this folder and keep it (its store/ can be given to --store later)")
     args = parser.parse_args(argv or [])
     with tempfile.TemporaryDirectory(prefix="bench_ten_years_") as tmp_name:
-        tmp = Path(tmp_name)
+        tmp = args.keep or Path(tmp_name)
+        tmp.mkdir(parents=True, exist_ok=True)
         store = args.store or measure_import(tmp, args.years, args.per_year)
         if not args.skip_app:
             measure_app(tmp, store)
