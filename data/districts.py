@@ -239,7 +239,9 @@ def district_index(records: pd.DataFrame, *, store: object | None = None) -> np.
     keys = pd.Index(_point_keys(known["latitude"], known["longitude"]))
     wanted = _point_keys(records["latitude"], records["longitude"])
     at = keys.get_indexer(wanted) if len(keys) else np.full(len(wanted), -1)
-    out = np.where(at >= 0, known_index[np.maximum(at, 0)], NO_LOCATION).astype("int64")
+    out = np.full(len(wanted), NO_LOCATION, dtype="int64")
+    if len(known_index):   # a month with no coordinates at all keeps an empty side table
+        out = np.where(at >= 0, known_index[np.maximum(at, 0)], NO_LOCATION).astype("int64")
     unknown = (at < 0) & np.isfinite(wanted)
     if unknown.any():
         out[unknown] = assign_unique(records["latitude"][unknown], records["longitude"][unknown])

@@ -227,3 +227,14 @@ def test_side_tables_are_kept_per_month_and_follow_the_checksum(store_dir: Path,
     store.write_month(FORCE, MONTH, records.iloc[:50], source="test")   # new records, new checksum
     assert geo.ensure_months(store) == 1
     assert len(geo.stored_points(store, [(FORCE, MONTH)])) <= 50
+
+
+def test_a_stored_month_without_coordinates_is_all_no_location(store_dir: Path) -> None:
+    # regression: an empty side table (no located point in the month) made district_index fail
+    store = Store(store_dir)
+    records = records_from_counts(pd.DataFrame({"force": ["south-yorkshire"], "month": [MONTH], "group": ["White"],
+                                                "n": [5]}))
+    store.write_month("south-yorkshire", MONTH, records, source="test")
+    got = geo.district_index(store.read(["south-yorkshire"], [MONTH]), store=store)
+    assert_array_equal(got, [geo.NO_LOCATION] * 5)
+    assert geo.side_path(store.root, "south-yorkshire", MONTH).is_file()
