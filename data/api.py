@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urljoin
 import requests
 import urllib3
 
+from data import redirects
 from data.errors import BadResponse, RateLimited, SourceUnavailable
 from data.months import normalise_month
 from data.ratelimit import RateLimiter, police_api_limiter
@@ -208,7 +209,7 @@ class PoliceApiClient:
     def _attempt(self, url: str, *, force: str | None, month: str | None) -> object:
         started = time.monotonic()
         try:
-            with self._session().get(url, timeout=self.timeout, stream=True) as response:
+            with redirects.get(self._session(), url, timeout=self.timeout) as response:  # own host only
                 status = response.status_code
                 if status in RETRY_STATUSES:
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))

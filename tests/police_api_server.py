@@ -47,6 +47,7 @@ FAULT_KINDS = (
     "html",          # HTTP 200 with an HTML maintenance page
     "not_list",      # HTTP 200 with a JSON object instead of a list
     "invalid_json",  # HTTP 200, complete HTTP message, JSON cut in the middle
+    "redirect",      # answer `status` (302 unless given) with Location: `location` (another server, or this one)
 )
 
 
@@ -63,6 +64,7 @@ class Fault:
     status: int = 500
     retry_after: str | None = None
     delay: float = 0.0
+    location: str | None = None
 
     def matches(self, endpoint: str, force: str | None, month: str | None) -> bool:
         return ((self.endpoint is None or self.endpoint == endpoint)
@@ -260,11 +262,13 @@ class FakePoliceApi:
     # -- faults and counts ------------------------------------------------------------------------------
     def fail(self, kind: str, *, endpoint: str | None = "stops-force", force: str | None = None,
              month: str | None = None, times: int | None = 1, status: int = 500,
-             retry_after: str | None = None, delay: float = 0.0) -> Fault:
+             retry_after: str | None = None, delay: float = 0.0, location: str | None = None) -> Fault:
         """Inject a fault (see FAULT_KINDS) for the next `times` matching requests (None: all of them)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULT_KINDS)}")
-        fault = Fault(kind, endpoint, force, month, times, status, retry_after, delay)
+        if kind == "redirect" and status == 500:
+            status = 302
+        fault = Fault(kind, endpoint, force, month, times, status, retry_after, delay, location)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -385,7 +389,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is None or status != 200 and fault.kind != "status":
             api._record(Request(arrived, endpoint, params, status, None, self.client_address[1]))
             return self._send(status, body, content_type)
-        api._record(Request(arrived, endpoint, params, fault.status if fault.kind == "status" else 200, fault.kind,
+        api._record(Request(arrived, endpoint, params, fault.status if fault.kind in ("status", "redirect") else 200,
+                            fault.kind,
                             self.client_address[1]))
         self._fault(fault, body)
 
@@ -420,6 +425,8 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             error = json.dumps({"error": f"HTTP {fault.status}"}).encode()
             return self._send(fault.status, error, "application/json", headers)
+        if kind == "redirect":
+            return self._send(fault.status, b"", "text/plain", {"Location": fault.location or "/"})
         if kind == "slow":
             if self.api.wait(fault.delay):
                 return

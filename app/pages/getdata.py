@@ -16,6 +16,7 @@ from analysis.selection import Selection
 from app import archive_fetch_panel
 from app import dataset as dataset_module
 from app.dataset import Dataset
+from app.safe_text import markdown_lines, markdown_text
 from data import archive, reference_data
 from data.api import PoliceApiClient, api_url
 from data.errors import SourceUnavailable, StopSearchDataError
@@ -62,8 +63,10 @@ def render(dataset: Dataset, selection: Selection) -> None:
     uploads = st.file_uploader("Zip or CSV files from data.police.uk, or Home Office use-of-force tables",
                                type=["zip", "csv", "ods", "xlsx"], accept_multiple_files=True,
                                key="import_files")
+    allow_empty = st.checkbox("Allow empty months: a file with no records replaces a month stored with records",
+                              key="import_allow_empty")
     if st.button("Import", key="import_go", disabled=not uploads):
-        _import(uploads or [])
+        _import(uploads or [], allow_empty=allow_empty)
 
 
 def _fetch(forces: list[str], start: str, end: str, *, refresh: bool) -> None:
@@ -73,7 +76,7 @@ def _fetch(forces: list[str], start: str, end: str, *, refresh: bool) -> None:
     try:
         wanted = views.month_span(start, end)
     except StopSearchDataError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(exc))
         return
     bar = st.progress(0.0, text=f"Asking data.police.uk which of {len(forces) * len(wanted)} force-months exist...")
 
@@ -85,21 +88,21 @@ def _fetch(forces: list[str], start: str, end: str, *, refresh: bool) -> None:
             summary = fetch(Store(), forces, wanted, client=client, refresh=refresh, progress=progress)
     except SourceUnavailable as exc:
         bar.empty()
-        st.error(f"data.police.uk could not be reached ({exc.message}); nothing was changed and the data "
-                 "you already have is kept.")
+        st.error(f"data.police.uk could not be reached ({markdown_text(exc.message)}); nothing was changed and "
+                 "the data you already have is kept.")
         return
     bar.empty()
     _finish("Fetch finished", summary.lines(), failed=bool(summary.failed))
 
 
-def _import(uploads: list) -> None:
+def _import(uploads: list, *, allow_empty: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="stopsearch-upload-") as folder, st.spinner("Importing..."):
         paths = []
         for upload in uploads:
             path = Path(folder) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
             paths.append(path)
-        summary = archive.import_paths(Store(), paths, other=import_use_of_force)
+        summary = archive.import_paths(Store(), paths, other=import_use_of_force, allow_empty=allow_empty)
     _finish("Import finished", views.import_summary_lines(summary), failed=not summary.ok)
 
 
@@ -116,4 +119,5 @@ def _last_result() -> None:
         return
     title, lines, failed = result
     show = st.warning if failed else st.success
-    show(f"**{title}.** " + "  \n".join(lines))
+    # the lines quote file names, file content and API replies: untrusted, shown as text (never Markdown)
+    show(f"**{title}.** " + markdown_lines(lines))

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import requests
 
+from data import redirects
 from data.errors import BadFile, SourceUnavailable, StopSearchDataError
 from data.use_of_force.importer import import_file
 from data.use_of_force.names import financial_year
@@ -65,7 +66,7 @@ def download(url: str, *, session: requests.Session | None = None, timeout: floa
     for attempt in range(1, max_attempts + 1):
         wait = backoff * 2 ** (attempt - 1)
         try:
-            with session.get(url, timeout=timeout, stream=True) as response:
+            with redirects.get(session, url, timeout=timeout) as response:  # own host only
                 if response.status_code in RETRY_STATUSES:
                     last = f"HTTP {response.status_code}"
                     retry_after = response.headers.get("Retry-After", "")
