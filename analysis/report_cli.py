@@ -177,6 +177,10 @@ def write_index(outcomes: Sequence[Outcome], path: Path, *, title: str, demo: bo
     return path
 
 
+class NoPublishedData(StopSearchDataError):
+    """No chosen force published a month of the period: there is nothing to report."""
+
+
 def run(args: argparse.Namespace) -> int:
     formats = _formats(args.formats)
     sections = [k.strip() for k in args.sections.split(",") if k.strip()] if args.sections else None
@@ -188,18 +192,26 @@ def run(args: argparse.Namespace) -> int:
                            reference=reference, include_btp=args.include_btp, census=args.census)
     source = _Source(demo=args.demo)
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    # a force with no published month would count as zero searches: leave it out, and say so
+    coverage = restrict_to_published(base, source.manifest)
+    notes = coverage.notes()
+    if len(coverage.left_out) > 3:
+        notes = [n for n in notes if " left out: " not in n]
+        notes.insert(0, f"{len(coverage.left_out)} forces left out (no published month in the store for "
+                        f"{start} to {end}): {', '.join(coverage.left_out)}.")
+    for line in notes:
+        print(f"note: {line}", file=sys.stderr)
+    if not coverage.selection.forces:
+        raise NoPublishedData(views.no_published_data_text(list(base.forces), start, end, {}, app=False))
     if args.each_force:
         jobs = [(Selection(forces=(f,), start=start, end=end, ethnicity=args.ethnicity, level=args.level,
-                           reference=reference, census=args.census), out / slug(f), f) for f in base.forces]
+                           reference=reference, census=args.census,
+                           months_published=tuple(p for p in coverage.selection.months_published if p[0] == f)),
+                 out / slug(f), f) for f in coverage.selection.forces]
     else:
-        # a force with no published month would count as zero searches in pooled figures: leave it out
-        coverage = restrict_to_published(base, source.manifest())
-        if coverage.selection.forces:
-            for line in coverage.notes():
-                print(f"note: {line}", file=sys.stderr)
-            base = coverage.selection
+        base = coverage.selection
         jobs = [(base, out, base.forces[0] if len(base.forces) == 1 else "ALL")]
+    out.mkdir(parents=True, exist_ok=True)
     needs_browser = any(f in formats for f in ("pdf", "png", "svg"))
     workers = max(1, min(args.workers, len(jobs)))
     outcomes: list[Outcome] = []

@@ -526,13 +526,15 @@ def use_of_force_unit(table: pd.DataFrame, *, default: str) -> str:
     return "; ".join(units) if units else default
 
 
-def no_published_data_text(forces: Sequence[str], start: str, end: str, reasons: Mapping[str, str]) -> str:
+def no_published_data_text(forces: Sequence[str], start: str, end: str, reasons: Mapping[str, str], *,
+                           app: bool = True) -> str:
     """The empty state of a selection with no published month: what is missing and the command to fetch it."""
     names = ", ".join(reference_data.force_name(f) for f in forces) if len(forces) <= 3 else f"{len(forces)} forces"
     period = start if start == end else f"{start} to {end}"
     why = "; ".join(f"{reference_data.force_name(f)}: {r}" for f, r in list(reasons.items())[:3])
     ids = ",".join(forces) if len(forces) <= 5 else "all"
     return (f"No stop-and-search data for {names} in {period} in this store, so there is nothing to count: "
-            f"these are missing months, not zero searches{f' ({why})' if why else ''}. Fetch them on **Get data**, "
-            f"or run `python -m data fetch --forces {ids} --from {start} --to {end}`; or choose another period "
-            "or force in the sidebar.")
+            f"these are missing months, not zero searches{f' ({why})' if why else ''}. "
+            + ("Fetch them on **Get data**, or run " if app else "Fetch them with ")
+            + f"`python -m data fetch --forces {ids} --from {start} --to {end}`"
+            + ("; or choose another period or force in the sidebar." if app else ", or choose other forces or months."))
