@@ -137,6 +137,10 @@ def writer_lock(root: Path, *, wait: float | None = None,
 def _release(state: _Held) -> None:
     fd, state.fd = state.fd, None
     if fd is not None:
+        try:
+            os.ftruncate(fd, 0)  # nobody holds it now: leave no stale holder behind
+        except OSError:
+            pass
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
