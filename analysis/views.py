@@ -538,3 +538,39 @@ def no_published_data_text(forces: Sequence[str], start: str, end: str, reasons:
             + ("Fetch them on **Get data**, or run " if app else "Fetch them with ")
             + f"`python -m data fetch --forces {ids} --from {start} --to {end}`"
             + ("; or choose another period or force in the sidebar." if app else ", or choose other forces or months."))
+
+
+# ---------------------------------------------------------------------------------- trend window
+@dataclass(frozen=True)
+class TrendWindow:
+    """The months a trend covers, and how to say so."""
+
+    start: str
+    end: str
+    sentence: str       # what the chart covers
+    too_short: str      # the empty state when no 12-month window fits
+
+
+def trend_window(available: Mapping[str, Sequence[str]], selection: object, *, choice: str = "stored") -> TrendWindow:
+    """The trend's months: by default from the first to the last month any chosen force published (the
+    longest stored window), else the sidebar's period."""
+    start, end = selection.start, selection.end  # type: ignore[attr-defined]
+    forces = getattr(selection, "forces", ())
+    months = sorted({m for f in forces for m in available.get(f, ())})
+    if choice == "stored" and months:
+        start, end = months[0], months[-1]
+    n = len(month_range(start, end))
+    span = start if start == end else f"{start} to {end}"
+    source = "every month stored for these forces" if choice == "stored" else "the sidebar's period"
+    sentence = (f"{span} ({n} month{'s' if n != 1 else ''}, {source}); each point is the 12 months ending at "
+                "that month, and a force's missing months are left out of its window, never counted as zero.")
+    too_short = (f"{span} holds {n} month{'s' if n != 1 else ''}: a rolling 12-month rate needs at least 12 "
+                 "months of data. " + ("Fetch or import earlier months on Get data to see a trend."
+                                       if choice == "stored" else
+                                       "Widen the period in the sidebar, or show every stored month."))
+    return TrendWindow(start, end, sentence, too_short)
+
+
+def has_rolling_points(trend: pd.DataFrame) -> bool:
+    """Whether a trend table has at least one rolling 12-month value to draw."""
+    return bool(len(trend)) and bool(pd.to_numeric(trend["rolling_rate"], errors="coerce").notna().any())

@@ -44,6 +44,7 @@ FIELDS: dict[str, str] = {
     "group": "str",            # the group compared with the reference (headline, compare, outcomes)
     "mix": "str",              # search-mix dimension on the Disparity page
     "trend": "str",            # rate or ratio on the Disparity page's trend
+    "trend_window": "str",     # the trend's months: every stored month, or the sidebar's period
     "sort": "str",             # league table order on Compare forces
     "uof_year": "str",         # use-of-force financial year
     "uof_tactic": "str",       # use-of-force tactic

@@ -1,8 +1,11 @@
 """Disparity: rates and ratios by group (broad or detailed), rolling 12-month trends, and search mix by group."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
+from analysis import views
 from analysis.selection import Selection
 from app import charts, components, long_view, state, tables
 from app.dataset import Dataset
@@ -10,9 +13,10 @@ from app.dataset import Dataset
 EXPLAINER = """
 **Rates and ratios for every group.** Switch between the five broad groups and the 19 Census groups in the
 sidebar. The trend shows each 12-month window ending at a month, so it starts only once twelve months
-of data exist. The search mix shows what searches of each group were for: a different mix (say, more
+of data exist; by default it covers every month stored for the chosen forces. The search mix shows what searches of each group were for: a different mix (say, more
 drugs searches) can explain part of a disparity, or be part of it.
 """
+TREND_WINDOWS = {"stored": "Every stored month", "period": "The sidebar's period"}
 TREND_MEASURES = {"rate": "Rate per 1,000", "ratio": "Ratio to the reference group"}
 MIX_DIMENSIONS = {"legislation_group": "Legislation", "object_of_search": "Object of search",
                   "age_range": "Age range", "gender": "Gender"}
@@ -31,24 +35,24 @@ def render(dataset: Dataset, selection: Selection) -> None:
     charts.ratios(disparity, dataset=dataset, selection=selection, key="disparity_ratios")
 
     st.subheader("Trend: rolling 12 months")
-    trend = tables.trend_table(dataset, selection)
-    if selection.n_months < 12:
-        components.note(f"The selection covers {selection.n_months} months: a rolling 12-month rate needs at "
-                        "least 12. Widen the period in the sidebar to see the trend; monthly searches are "
-                        "shown below.")
-    elif selection.n_months < 24:
-        points = selection.n_months - 11
-        components.note(f"The selection covers {selection.n_months} months, so each rolling 12-month line has "
-                        f"{points} point{'s' if points != 1 else ''}; more months of data give a longer trend. "
-                        "Monthly searches are shown below it.")
-    state.prepare("trend", list(TREND_MEASURES), "rate")
-    st.segmented_control("Show", list(TREND_MEASURES), key="trend", format_func=TREND_MEASURES.get)
-    charts.trend(trend, dataset=dataset, selection=selection, key="disparity_trend",
-                 measure=st.session_state["trend"] or "rate")
+    state.prepare("trend_window", list(TREND_WINDOWS), "stored")
+    st.segmented_control("Months", list(TREND_WINDOWS), key="trend_window", format_func=TREND_WINDOWS.get)
+    window = views.trend_window(views.months_available(dataset.manifest), selection,
+                                choice=st.session_state["trend_window"] or "stored")
+    trend_selection = replace(selection, start=window.start, end=window.end)
+    st.caption(window.sentence)
+    trend = tables.trend_table(dataset, trend_selection)
+    if not views.has_rolling_points(trend):
+        components.note(window.too_short)
+    else:
+        state.prepare("trend", list(TREND_MEASURES), "rate")
+        st.segmented_control("Show", list(TREND_MEASURES), key="trend", format_func=TREND_MEASURES.get)
+        charts.trend(trend, dataset=dataset, selection=trend_selection, key="disparity_trend",
+                     measure=st.session_state["trend"] or "rate")
 
     st.subheader("The long view: by financial year since 2015")
     long_view.show(dataset, selection, forces=tuple(st.session_state.get("forces") or dataset.forces),
-                   measure=st.session_state["trend"] or "rate")
+                   measure=st.session_state.get("trend") or "rate")
 
     st.subheader("Search mix by group")
     state.prepare("mix", list(MIX_DIMENSIONS), "legislation_group")
