@@ -92,8 +92,9 @@ def funnel(table: pd.DataFrame, curve: pd.DataFrame, group: str, *, dataset: Dat
 
 def use_of_force(table: pd.DataFrame, year: str, *, dataset: Dataset, selection: Selection, key: str,
                  caveats: Sequence[str] = (), measure: str = "share", tactics: Sequence[str] | None = None,
-                 title: str | None = None) -> None:
-    fig = use_of_force_figure(table, year=year, measure=measure, tactics=tactics, demo=dataset.demo, title=title)
+                 title: str | None = None, kind: str = "use_of_force") -> None:
+    fig = use_of_force_figure(table, year=year, measure=measure, tactics=tactics, demo=dataset.demo, title=title,
+                              kind=kind)
     shown = table if tactics is None else table.loc[table["tactic"].isin(list(tactics))]
     _show(fig, shown, dataset=dataset, selection=selection, key=key, caveats=caveats, use_of_force=True)
 

@@ -197,6 +197,7 @@ def test_use_of_force_page_shows_met_handcuffing_per_1000_residents(uof_store: P
     dump = json.dumps([f.to_plotly_json()["layout"] for f in figures], default=str)
     assert "No data for this selection" not in dump and "No share" not in dump
     first = figures[0]                                        # handcuffing is the first thing the page answers
+    assert first.layout.meta["kind"] == "use_of_force_handcuffing"
     assert first.layout.meta["measure"] == "per_1000_residents" and first.layout.meta["force"] == "metropolitan"
     plotted = {t.name: _array(t.x).astype(float) for t in first.data}
     assert plotted["Black"] == pytest.approx([black["per_1000_residents"], nc["per_1000_residents"]])

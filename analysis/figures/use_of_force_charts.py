@@ -56,7 +56,7 @@ def _area(rows: pd.DataFrame) -> str:
 
 def use_of_force_figure(table: pd.DataFrame, *, force: str | None = None, year: str | None = None,
                         measure: str = "share", tactics: Sequence[str] | None = None, demo: bool = False,
-                        title: str | None = None) -> go.Figure:
+                        title: str | None = None, kind: str = "use_of_force") -> go.Figure:
     """Dot plot: for each tactic, one dot per perceived group with its 95% interval, in the unit `measure`.
 
     Accepts the use-of-force table (analysis.use_of_force). `measure`: 'share' (share of the group's officer
@@ -64,7 +64,8 @@ def use_of_force_figure(table: pd.DataFrame, *, force: str | None = None, year: 
     (uses or reports per 1,000 residents of the group, Garwood interval) or 'group_share' (the group's share
     of the tactic's uses, Wilson interval, with its share of residents marked '|'). One unit (`force`, else
     'ALL', else the first) and one `year` (default the latest); `tactics` limits and orders the rows. The
-    title names the rows' `area` (a force, 'N forces pooled' or 'England and Wales'), never another.
+    title names the rows' `area` (a force, 'N forces pooled' or 'England and Wales'), never another. `kind`
+    goes into layout.meta (the page's handcuffing chart is 'use_of_force_handcuffing').
     """
     require(table, NEEDS, kind="use_of_force")
     if measure not in MEASURES:
@@ -82,7 +83,7 @@ def use_of_force_figure(table: pd.DataFrame, *, force: str | None = None, year: 
     plotted = rows.loc[np.isfinite(as_float(rows[value]))] if len(rows) else rows
     title = title or (f"Use of force by perceived ethnicity, {TITLES[measure]}: {area}" + (f", {year}" if year else ""))
     if not len(plotted):
-        return empty_figure(kind="use_of_force", title=title, demo=demo,
+        return empty_figure(kind=kind, title=title, demo=demo,
                             message=f"No {TITLES[measure]} figures for {area} in this source and year")
     order = list(tactics) if tactics is not None else list(dict.fromkeys(plotted["tactic"].astype(str)))
     order = [t for t in order if t in set(plotted["tactic"].astype(str))]
@@ -110,7 +111,7 @@ def use_of_force_figure(table: pd.DataFrame, *, force: str | None = None, year: 
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=[labels[t] for t in reversed(order)])
     fig.update_xaxes(tickformat=".0%" if is_share else None, rangemode="tozero")
     fig.update_layout(height=max(360, 30 * len(order) + 180))
-    return finish(fig, kind="use_of_force", title=title, demo=demo,
+    return finish(fig, kind=kind, title=title, demo=demo,
                   meta={"force": str(plotted["force"].iloc[0]), "area": area, "year": year, "measure": measure},
                   x_title=axis.format(what=what), y_title="Tactic")
 

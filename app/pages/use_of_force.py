@@ -98,7 +98,7 @@ def _handcuffing(view: uofv.UseOfForceView, group: str, reference: str, *, datas
     if sentence:
         st.markdown(sentence)
     charts.use_of_force(view.rows, view.year, dataset=dataset, selection=selection, key="uof_handcuffing",
-                        caveats=caveats, measure=uofv.RATE, tactics=uofv.HANDCUFFING,
+                        caveats=caveats, measure=uofv.RATE, tactics=uofv.HANDCUFFING, kind="use_of_force_handcuffing",
                         title=f"Handcuffing per 1,000 residents by perceived ethnicity: {view.area}, {view.year}")
 
 
