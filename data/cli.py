@@ -1,4 +1,4 @@
-"""The `python -m data` command line: forces, fetch, import, status, export, fetch-use-of-force."""
+"""The `python -m data` command line: forces, fetch, import, status, export, verify, fetch-use-of-force."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,7 @@ import pandas as pd
 from data import reference_data
 from data.errors import StopSearchDataError, StoreError
 from data.months import month_range
+from data.safe_text import escape_controls
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -61,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default: from the output's suffix, else csv")
     export.add_argument("--output", required=True, type=Path, metavar="FILE")
 
+    verify = sub.add_parser("verify", help="check every stored file against the manifest; --repair fixes what it can")
+    verify.add_argument("--repair", action="store_true",
+                        help="remove stale temporaries, rebuild a lost manifest, mark damaged months failed")
+
     uof = sub.add_parser("fetch-use-of-force", help="fetch use-of-force statistics (see its own --help)",
                          add_help=False)
     uof.add_argument("args", nargs=argparse.REMAINDER)
@@ -100,7 +105,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
         bar.set_postfix_str(f"{force} {month}", refresh=False)
 
-    with PoliceApiClient(args.api_url) as client, logging_redirect_tqdm():
+    with PoliceApiClient(args.api_url) as client, logging_redirect_tqdm(), store.writing():
         try:
             summary = fetch(store, forces, months, client=client, workers=args.workers, refresh=args.refresh,
                             progress=progress, archive=archive)
@@ -164,8 +169,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"The store at {store.root} is empty. Fill it with `python -m data fetch --from YYYY-MM --to YYYY-MM` "
               "or `python -m data import FILES`.")
         return EXIT_OK
-    rows = manifest.loc[:, ["force", "month", "status", "records", "source"]]
+    rows = manifest.loc[:, ["force", "month", "status", "records", "source"]].copy()
+    for column in ("force", "month", "status", "source"):  # labels come from files and replies: untrusted
+        rows[column] = rows[column].map(escape_controls)
     unknown = store.unknown_labels()
+    unknown["label"] = unknown["label"].map(escape_controls)
     if args.format == "csv":
         buffer = io.StringIO()
         rows.to_csv(buffer, index=False, lineterminator="\n")
@@ -179,7 +187,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                                                           for s in ("ok", "empty", "not_published", "failed"))
           + f"; {int(manifest['records'].sum()):,} records in {store.root}")
     for entry in manifest.loc[manifest["reason"].notna() & manifest["status"].ne("not_published")].itertuples():
-        print(f"note: {entry.force} {entry.month} ({entry.status}): {entry.reason}")
+        print(escape_controls(f"note: {entry.force} {entry.month} ({entry.status}): {entry.reason}"))
     from data.archive_fetch import comparison_lines
     for line in comparison_lines(store):
         print(line)
@@ -198,6 +206,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     forces = reference_data.resolve_forces(args.forces)
     months = month_range(args.start, args.end)
     fmt = args.format or ("parquet" if args.output.suffix.lower() == ".parquet" else "csv")
+    _check_output(args.output)
     store = Store()
     entries = [e for e in store.entries() if e.force in set(forces) and e.month in set(months)]
     held = [e for e in entries if e.status in ("ok", "empty")]
@@ -219,6 +228,52 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_output(output: Path) -> None:
+    """--output must name a file in an existing folder (checked before anything is written)."""
+    hint = "Give a file name, e.g. --output records.csv."
+    if output.is_dir() or str(output).endswith(("/", "\\")):
+        raise StopSearchDataError(f"--output {output} is a folder, not a file.", hint=hint)
+    for parent in output.parents:  # missing folders are created; one that is a file cannot be
+        if parent.exists():
+            if not parent.is_dir():
+                raise StopSearchDataError(f"--output {output}: {parent} is not a folder.",
+                                          hint="Choose another path.")
+            break
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from data.store import Store
+    from data.verify import verify
+
+    report = verify(Store(), repair=args.repair)
+    for line in report.lines():
+        print(line, file=sys.stderr if line.startswith("problem:") else sys.stdout)
+    if report.busy:
+        return EXIT_FAILED
+    if args.repair:  # repaired: the store must now verify clean
+        report = verify(Store())
+        for finding in report.problems:
+            print(f"still wrong: {finding.line()}", file=sys.stderr)
+        if report.ok:
+            print("The store now verifies clean.")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for a file-system error: what, which file, what to do next."""
+    name = exc.filename if exc.filename is not None else ""
+    what = exc.strerror or type(exc).__name__
+    if isinstance(exc, PermissionError):
+        advice = "Check its permissions, or set STOPSEARCH_DATA_DIR to a folder you can write."
+    elif isinstance(exc, NotADirectoryError):
+        advice = "A path that should be a folder is a file: check STOPSEARCH_DATA_DIR and the paths given."
+    elif isinstance(exc, IsADirectoryError):
+        advice = "A folder was given where a file is needed."
+    else:
+        advice = "Check the path and the disk (free space, permissions)."
+    return escape_controls(f"{what}: {name}. {advice}" if name else f"{what}. {advice}")
+
+
 def cmd_fetch_use_of_force(argv: Sequence[str]) -> int:
     try:
         from data.use_of_force.commands import fetch_main
@@ -232,6 +287,7 @@ def cmd_fetch_use_of_force(argv: Sequence[str]) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "forces": cmd_forces, "fetch": cmd_fetch, "import": cmd_import, "status": cmd_status, "export": cmd_export,
+    "verify": cmd_verify,
 }
 
 
@@ -247,8 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except StopSearchDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {escape_controls(exc, keep_newlines=True)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # not BrokenPipeError (below): the file system said no
+        if isinstance(exc, BrokenPipeError):
+            return EXIT_OK
+        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; what was stored so far is kept. Run the same command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED

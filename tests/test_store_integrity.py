@@ -136,8 +136,7 @@ def test_cli_file_system_errors_are_one_line(tmp_path):
     assert run(root, "import", str(write_csv(tmp_path / "in", "kent", "2024-01", 3))).returncode == 0
     folder = tmp_path / "out"
     folder.mkdir()
-    for output, expected in ((folder, "is a folder"), (tmp_path / "nowhere" / "x.csv", "does not exist"),
-                             (tmp_path / "in" / "2024-01-kent-stop-and-search.csv" / "x.csv", "is not a folder")):
+    for output, expected in ((folder, "is a folder"), (tmp_path / "in" / "2024-01-kent-stop-and-search.csv" / "x.csv", "is not a folder")):
         done = run(root, "export", "--forces", "kent", "--from", "2024-01", "--to", "2024-01", "--output", str(output))
         assert done.returncode != 0 and "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and expected in done.stderr, done.stderr
