@@ -7,8 +7,8 @@ scale each force has y = log(ratio) with the Katz standard error s = sqrt(1/a - 
 the pooled ratio theta0 (summed searches over summed residents of every selected force area with
 residents; BTP never joins it). z = (y - log theta0) / s. Over-dispersion is estimated robustly from
 winsorised z-scores (Spiegelhalter 2005, section 6): rank the forces by z, set the k lowest to the (k+1)-th
-lowest and the k highest to the (k+1)-th highest, k = max(1, floor(0.1 I)) for I forces on the funnel (10% in
-each tail, and at least one force, so that a single extreme force never sets the spread; percentile
+lowest and the k highest to the (k+1)-th highest, k = ceil(0.1 I) for I forces on the funnel (10% in each
+tail, rounded up: at least one force, so that a single extreme force never sets the spread; percentile
 interpolation would leave most of its z in place when there are few forces), then phi = mean(z_w^2).
 Default `overdispersion='additive'` (random effects): tau^2 =
 max(0, (I phi - (I - 1)) / (sum w - sum w^2 / sum w)), w = 1/s^2, limits log theta0 +- z_p sqrt(s^2 + tau^2)
@@ -53,11 +53,11 @@ FLAGGED_BELOW = "flagged: below the 99.8% limit"
 
 def winsorise(z: np.ndarray, fraction: float = WINSOR) -> np.ndarray:
     """z with the k lowest values set to the (k+1)-th lowest and the k highest to the (k+1)-th highest,
-    k = max(1, floor(fraction * n)) (Spiegelhalter 2005, section 6; at least one value per tail). Fewer than
-    three values are returned unchanged (nothing would be left between the tails)."""
+    k = ceil(fraction * n) (Spiegelhalter 2005, section 6; rounded up, so at least one value per tail). Too
+    few values to leave any between the tails (n < 2k + 1) are returned unchanged."""
     z = np.asarray(z, dtype=float)
     n = len(z)
-    k = max(1, int(np.floor(fraction * n + 1e-9)))
+    k = max(1, int(np.ceil(fraction * n - 1e-9)))
     if n < 2 * k + 1:
         return z.copy()
     ordered = np.sort(z)

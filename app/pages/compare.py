@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis import views
+from analysis import export, views
+from analysis.compare import FLAG_RULE
+from analysis.force_rates import force_rate_table
 from analysis.selection import Selection
 from app import charts, components, state, tables
 from app.dataset import Dataset
@@ -13,9 +15,10 @@ EXPLAINER = """
 **Every force side by side.** Each dot is a force's disparity ratio with its 95% interval, for the period
 and filters in the sidebar. The funnel plot sets each ratio against the ratio of all forces pooled: the
 lines show how far a force could sit from it by chance, given how many searches it made (95% and 99.8%
-limits, allowing for genuine variation between forces). Forces outside the outer lines are worth a
-closer look; hollow dots are forces with fewer than 20 searches in a group. **Click a force** (or choose
-it below) to see the whole dashboard for that force.
+limits, allowing for genuine variation between forces, estimated so that one extreme force cannot widen
+everyone's limits). Forces outside the outer (99.8%) lines are flagged and named "(flagged)"; hollow dots
+are forces with fewer than 20 searches in a group. **Click a force** (or choose it below) to see the
+whole dashboard for that force. Below, the rates per 1,000 behind every ratio, for every group.
 """
 LEAGUE_FORMAT = {
     "Ratio": st.column_config.NumberColumn(format="%.2f"),
@@ -27,6 +30,7 @@ LEAGUE_FORMAT = {
     "q (FDR)": st.column_config.NumberColumn(format="%.3f"),
     "Fewer than 20": st.column_config.CheckboxColumn(),
 }
+RATES_TITLE = "Searches per 1,000 residents a year, by force and group"
 SORT_LABELS = {"ratio": "Ratio (highest first)", "name": "Force name", "searches": "Searches (most first)",
                "z": "Distance from the pooled ratio (z)"}
 
@@ -79,5 +83,28 @@ def render(dataset: Dataset, selection: Selection) -> None:
     st.selectbox("Order", list(SORT_LABELS), key="sort", format_func=SORT_LABELS.get)
     st.dataframe(views.league_table(table, group, sort=st.session_state["sort"]), hide_index=True,
                  width="stretch", key="compare_league", column_config=LEAGUE_FORMAT)
-    st.caption("Click a column header to sort by it. Flags compare each force with the pooled ratio using "
-               "false-discovery-rate adjusted q-values: a reason to look closer, not a finding.")
+    st.caption("Click a column header to sort by it. " + FLAG_RULE)
+
+    _rates_table(dataset, everyone)
+
+
+def _rates_table(dataset: Dataset, selection: Selection) -> None:
+    """Rates per 1,000 for every group, one row per force (sortable by header), with a CSV download."""
+    st.subheader("Rates per 1,000 for every group")
+    rates = force_rate_table(tables.table("rates", dataset, selection))
+    if not len(rates):
+        components.note("No force in this selection has published searches: fetch data on the Get data page.")
+        return
+    shown = rates.drop(columns=["force"])
+    numbers = {c: st.column_config.NumberColumn(format="%.2f") for c in shown.columns
+               if c.endswith(("per 1,000", "CI low", "CI high"))}
+    numbers |= {c: st.column_config.NumberColumn(format="localized") for c in shown.columns if c.endswith("searches")}
+    st.dataframe(shown, hide_index=True, width="stretch", key="compare_rates", column_config=numbers)
+    context = components.export_context(dataset, selection, title=RATES_TITLE)
+    st.download_button("Download this table (CSV)", data=export.table_csv(shown, context),
+                       file_name=f"{export.slug(RATES_TITLE)}.csv", mime="text/csv", key="compare_rates_csv",
+                       on_click="ignore")
+    st.caption("Searches of persons per 1,000 residents of the group in the force area, a year, with the exact "
+               "95% interval; the last row pools the forces listed. Click a column header to sort. A blank "
+               "rate is not zero: 'Why blank' says why (no resident population, too few residents, not "
+               "published).")

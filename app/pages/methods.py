@@ -35,8 +35,17 @@ rates. British Transport Police has no resident population: its searches join po
 when you ask for it.
 
 **Comparing forces.** Each force's ratio is set against the pooled ratio on a funnel plot with 95% and
-99.8% limits (Spiegelhalter 2005), allowing for over-dispersion between forces; q-values control the
-false discovery rate (Benjamini-Hochberg). Forces with fewer than 20 searches in a group are drawn hollow.
+99.8% limits (Spiegelhalter 2005, "Funnel plots for comparing institutional performance", Statistics in
+Medicine 24:1185). On the log scale a force's distance from the pooled ratio, divided by its standard
+error, is its z-score. Forces differ for real reasons as well as by chance, so the limits are widened by a
+between-force variance (tau squared, an additive random-effects allowance) estimated **robustly**: the
+z-scores are ranked, the 10% most extreme at each end (at least one force at each end) are pulled in to
+the next value inward ("winsorised"), and the spread is estimated from these, so one extreme force cannot
+widen every other force's limits on its own. **The flag has one rule:** a force is flagged when its ratio
+lies outside the 99.8% limits (two-sided p < 0.002 after that allowance); the 95% limits are drawn for
+context only. q-values (Benjamini-Hochberg false discovery rate across the forces compared) are shown
+beside each force for reference and do not set the flag. A flag is a reason to look closer, not a
+finding. Forces with fewer than 20 searches in a group are drawn hollow.
 """
 
 CAVEATS = """
