@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING
 
 from data import archive
 from data.archive_plan import ArchiveIndex, ArchivePlan, archive_url, months_held, parse_index, plan
-from data.archive_remote import HttpRanges, Member, RangeIgnored, ZipReader, local_zip, remote_zip
+from data.archive_remote import (
+    DISK_RESERVE,
+    HttpRanges,
+    Member,
+    RangeIgnored,
+    ZipReader,
+    local_zip,
+    remote_zip,
+)
 from data.atomic import atomic_write_text
 from data.errors import StopSearchDataError
 from data.ratelimit import RateLimiter
@@ -50,6 +58,7 @@ class ArchiveOptions:
     max_attempts: int = 6
     backoff_base: float = 1.0
     tmp_dir: Path | None = None  # where a fallback download goes; default <store>/tmp
+    disk_reserve: int = DISK_RESERVE  # a fallback download must leave this much disk free
 
     def __post_init__(self) -> None:
         if self.prefer not in PREFER:
@@ -140,7 +149,7 @@ def _open(store: Store, url: str, ranges: HttpRanges, options: ArchiveOptions,
         for stale in path.parent.glob("archive-*.part") if path.parent.is_dir() else []:
             if stale != path:  # bounded disk: one partial download at a time
                 stale.unlink(missing_ok=True)
-        ranges.download(url, path, size=ignored.size)
+        ranges.download(url, path, size=ignored.size, reserve=options.disk_reserve)
         run.downloads.append(url)
         return local_zip(path, url), path
 

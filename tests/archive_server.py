@@ -8,7 +8,8 @@ street and outcomes files are filler of a chosen size, so a zip is much bigger t
 
 The server honours Range requests (`ranges=True`) or ignores them (answers 200 with the whole file, as
 some servers do); faults: `truncate` (promise the whole reply, send half, close), `stall` (send nothing
-for `delay` seconds), and `bandwidth` (bytes per second) for a slow link. Every request is logged with its
+for `delay` seconds), `norange` (ignore the Range header of that request), and `bandwidth` (bytes per
+second) for a slow link. Every request is logged with its
 Range header and the bytes sent.
 
     with FakeArchive({"2019-12": members}) as archive:
@@ -308,7 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(path, wanted, 404, b"<html><title>404 Not Found</title></html>", "text/html")
         data = archive.zips[found.group(1)]
         status, start, end = 200, 0, len(data) - 1
-        if archive.ranges and wanted:
+        fault = archive._take(path)
+        if archive.ranges and wanted and not (fault is not None and fault["kind"] == "norange"):
             parsed = _parse_range(wanted, len(data))
             if parsed is None:
                 return self._send(path, wanted, 416, b"", "text/plain", {"Content-Range": f"bytes */{len(data)}"})
@@ -316,7 +318,6 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"Accept-Ranges": "bytes"} if archive.ranges else {}
         if status == 206:
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-        fault = archive._take(path)
         if fault is not None and fault["kind"] == "stall":
             if archive._stop.wait(fault["delay"]):
                 return None
@@ -335,15 +336,19 @@ class _Handler(BaseHTTPRequestHandler):
         out = body[: len(body) // 2] if truncate else body
         bandwidth = self.archive.bandwidth
         step = max(1, int(bandwidth / 20)) if bandwidth else 1 << 20
-        for at in range(0, len(out), step):
-            self.wfile.write(out[at:at + step])
-            if bandwidth:
-                self.wfile.flush()
-                if self.archive._stop.wait(step / bandwidth):
-                    break
-        self.wfile.flush()
-        with self.archive._lock:
-            self.archive.log.append(Hit(path, wanted, status, len(out), fault))
+        sent = 0
+        try:
+            for at in range(0, len(out), step):
+                self.wfile.write(out[at:at + step])
+                sent += len(out[at:at + step])
+                if bandwidth:
+                    self.wfile.flush()
+                    if self.archive._stop.wait(step / bandwidth):
+                        break
+            self.wfile.flush()
+        finally:  # logged even when the client hangs up early (it read what it wanted)
+            with self.archive._lock:
+                self.archive.log.append(Hit(path, wanted, status, sent, fault))
         if truncate:
             self.close_connection = True
             self.connection.shutdown(2)
