@@ -152,7 +152,7 @@ def _tally_codes(records: pd.DataFrame, selection: Selection, *, label_codes: np
             notes.append(f"left out of the pooled figures: {names}")
         if left_out:
             notes.append(f"{', '.join(reference_data.force_name(s) for s in left_out)} left out of the "
-                         f"pooled figures (include with --include-btp)")
+                         f"pooled figures (they can be added to pooled figures: the British Transport Police option)")
         # every number in the pooled row covers the same forces: those with values (all members if none)
         use = np.array(recording or members, dtype=int)
         idx = use

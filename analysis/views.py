@@ -162,6 +162,21 @@ def fmt_interval(low: object, high: object, digits: int = 2, *, share: bool = Fa
     return f"95% CI {fmt_number(low, digits)} to {fmt_number(high, digits)}"
 
 
+def fmt_p(p: object) -> str:
+    """'p < 0.001', 'p = 0.012', 'p = 0.34' (never scientific notation on screen)."""
+    if not is_number(p):
+        return "no p-value"
+    value = float(p)  # type: ignore[arg-type]
+    if value < 0.001:
+        return "p < 0.001"
+    return f"p = {value:.3f}" if value < 0.01 else f"p = {value:.2f}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 problem', '2 problems'."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
 @dataclass(frozen=True)
 class Headline:
     """One number ready for the screen: value, interval, count line and caveat (never a bare number)."""
@@ -420,7 +435,7 @@ def plain_tests(pairwise: pd.DataFrame, *, alpha: float = 0.05, group: str | Non
         sentences.append(
             f"Searches of {row['group']} people were {what} {direction} than searches of {row['other']} people "
             f"({fmt_share(g)} of {fmt_count(row['group_total'])} vs {fmt_share(o)} of "
-            f"{fmt_count(row['other_total'])}): {verdict} (p = {float(row['p_holm']):.2g}, Holm-adjusted for "
+            f"{fmt_count(row['other_total'])}): {verdict} ({fmt_p(row['p_holm'])}, Holm-adjusted for "
             "the number of comparisons).")
     return sentences
 
