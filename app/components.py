@@ -121,13 +121,14 @@ def _md(text: str) -> str:
 
 
 APP_NAME = "Stop and search disproportionality"
-# Captions and other faded text are the text colour at 60% opacity in Streamlit's theme: 3.9:1 on white.
+# Captions and other faded text are drawn at 60% opacity in Streamlit's theme: 3.9:1 on white.
 # Written here at full opacity in a grey that keeps 4.5:1 on white and on the sidebar's grey (WCAG 1.4.3),
 # and every focusable control gets a visible 3 px outline (WCAG 2.4.7).
 ACCESSIBLE_CSS = """<style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
 [data-testid="stWidgetLabel"] small, [data-testid="stTooltipHoverTarget"] { color: #4a4d57 !important; }
+[data-testid="stCaptionContainer"], [data-testid="stMetricLabel"] { opacity: 1 !important; }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible,
 summary:focus-visible, [role="button"]:focus-visible, [role="tab"]:focus-visible,
 [role="option"]:focus-visible, [role="slider"]:focus-visible, [role="combobox"]:focus-visible,
@@ -159,3 +160,12 @@ def no_published_data(coverage: Coverage) -> None:
     forces = list(coverage.left_out) or list(selection.forces)
     st.info(views.no_published_data_text(forces, selection.start, selection.end, coverage.left_out),
             icon=":material/cloud_off:")
+
+
+def fallback_note(key: str) -> None:
+    """Say so when this page shows another value than the user's choice (which other pages keep)."""
+    from app import state
+
+    text = state.fallback_note(key)
+    if text:
+        st.caption(text)

@@ -42,6 +42,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
                                                  denominator="recorded", what="searches where it is recorded"),
                             key="metric_find")
     st.selectbox("Group compared with the reference", groups, key="group")
+    components.fallback_note("group")
 
     charts.outcomes(result.outcomes, dataset=dataset, selection=selection, key="outcomes_mix",
                     caveats=(result.caveat,))

@@ -11,15 +11,22 @@ from app.dataset import Dataset
 EXPLAINER = """
 **How often are people in each ethnic group stopped and searched, for every 1,000 residents of that group?**
 A *disparity ratio* divides one group's rate by the reference group's: 3x means three times as many
-searches per resident. Rates use self-defined ethnicity and Census 2021 residents, as official statistics
-do; every number has a 95% confidence interval and the count behind it.
+searches per resident. {definition} every number has a 95% confidence interval and the count behind it.
 """
+SELF_DEFINED = ("Rates use the ethnicity people gave (self-defined) and Census residents, as official "
+                "statistics do;")
+OFFICER_DEFINED = ("These rates use the ethnicity the officer saw (officer-defined), divided by Census residents "
+                   "who described themselves: compare them with the self-defined figures, not on their own;")
 
 
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Overview")
-    components.explainer(EXPLAINER)
+    components.explainer(EXPLAINER.format(
+        definition=OFFICER_DEFINED if selection.ethnicity == "officer" else SELF_DEFINED))
     st.caption(selection.describe())
+    pooled = views.pooled_sentence(selection)
+    if pooled:
+        st.caption(pooled)
 
     rates = tables.table("rates", dataset, selection)
     disparity = tables.table("disparity", dataset, selection)
@@ -31,6 +38,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
     state.prepare("group", groups, views.default_group(groups))
     st.selectbox("Group compared with the reference", groups, key="group")
     group = st.session_state["group"]
+    components.fallback_note("group")
 
     ratio, group_rate, reference_rate = st.columns(3)
     with ratio:
@@ -43,6 +51,11 @@ def render(dataset: Dataset, selection: Selection) -> None:
         components.headline(f"{selection.reference}: searches per 1,000 a year",
                             views.rate_headline(views.group_row(rates, selection.reference)),
                             key="metric_reference_rate")
+    sentence = views.headline_sentence(views.group_row(disparity, group), views.group_row(rates, group),
+                                       views.group_row(rates, selection.reference), selection)
+    if sentence:
+        st.markdown("**In words** (ready to copy):")
+        st.code(sentence, language=None, wrap_lines=True)
     searches, unstated, coverage = st.columns(3)
     with searches:
         components.headline("Searches of persons", views.searches_headline(not_stated, selection),
