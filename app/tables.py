@@ -160,3 +160,15 @@ def funnel(dataset: Dataset, selection: Selection) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _funnel(dataset_key: str, selection: Selection, _records: pd.DataFrame) -> pd.DataFrame:
     return funnel_curve(_compute("compare", dataset_key, selection, _records))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _implausible(dataset_key: str, _manifest: pd.DataFrame) -> pd.DataFrame:
+    from analysis.implausible import implausible_months
+
+    return implausible_months(_manifest)
+
+
+def implausible_months(dataset: Dataset) -> pd.DataFrame:
+    """Force-months whose record count is out of line with the force's months around them (whole store)."""
+    return _implausible(dataset.key, dataset.manifest)

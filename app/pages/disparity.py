@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from analysis import views
+from analysis import implausible, views
 from analysis.selection import Selection
 from app import charts, components, long_view, state, tables
 from app.dataset import Dataset
@@ -41,6 +41,11 @@ def render(dataset: Dataset, selection: Selection) -> None:
                                 choice=st.session_state["trend_window"] or "stored")
     trend_selection = replace(selection, start=window.start, end=window.end)
     st.caption(window.sentence)
+    flagged = implausible.in_selection(tables.implausible_months(dataset), selection.forces, window.start,
+                                       window.end)
+    if len(flagged):
+        components.note("Months out of line with their neighbours in this window (see Data quality): "
+                        + "; ".join(flagged["reason"].head(5)) + ("; and more." if len(flagged) > 5 else "."))
     trend = tables.trend_table(dataset, trend_selection)
     if not views.has_rolling_points(trend):
         components.note(window.too_short)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis import views
+from analysis import implausible, views
 from analysis.selection import Selection
 from app import charts, components, store_health, tables
 from app.dataset import Dataset
@@ -14,17 +14,35 @@ EXPLAINER = """
 often the person's own ethnicity agrees with the officer's view; and labels no mapping table knows yet
 (kept and counted, never dropped).
 """
+IMPLAUSIBLE_EXPLAINER = (
+    "A month whose record count is far from the force's months around it (at least two-fold, and a robust "
+    "z-score beyond 3.5) is probably an incomplete or duplicated upload. It stays in the figures, as published, "
+    "but it lowers or raises every rolling 12-month figure that contains it: read those with care.")
 
 
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Data quality")
     components.explainer(EXPLAINER)
     st.caption(selection.describe())
+    if not selection.forces:
+        components.note("No chosen force published a month of this period, so there are no records to check; "
+                        "the store's health is below. Fetch the months on Get data.")
+        store_health.render(dataset)
+        return
 
     st.subheader("Coverage: force x month")
     cells = views.coverage(dataset.manifest, selection.forces, selection.months)
     st.markdown(views.coverage_sentence(views.coverage_summary(cells)))
     charts.coverage(cells, dataset=dataset, selection=selection, key="quality_coverage")
+
+    st.subheader("Months out of line with their neighbours")
+    flagged = implausible.in_selection(tables.implausible_months(dataset), selection.forces, selection.start,
+                                       selection.end)
+    st.markdown(IMPLAUSIBLE_EXPLAINER)
+    if len(flagged):
+        st.dataframe(views.implausible_display(flagged), hide_index=True, width="stretch", key="quality_implausible")
+    else:
+        st.markdown("None in this selection: every published month is in line with the force's months around it.")
 
     st.subheader("Missing fields, by force")
     quality = tables.quality_table(dataset, selection)

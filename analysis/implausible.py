@@ -1,0 +1,66 @@
+"""Implausible months: a force-month whose record count is far out of line with the force's nearby months.
+
+A month holding 12 records between months of ~430 (Leicestershire 2021-05) is stored as 'ok' yet is almost
+certainly a partial upload; it dips every rolling rate that contains it. Each month is compared with the
+median of the force's published months around it (up to six either side, itself left out), on a log scale
+so that a halving and a doubling weigh alike; the spread is the force's own median absolute deviation of
+those log ratios (a robust scale: one bad month cannot hide another, Iglewicz and Hoaglin 1993). A month is
+flagged when its modified z-score exceeds 3.5 (their recommended cut-off) and it is at least twice or at
+most half its neighbours (so a force with very steady counts is not flagged for small changes).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from data import reference_data
+
+Z_CUTOFF = 3.5          # Iglewicz & Hoaglin (1993), modified z-scores
+MIN_FOLD = 2.0          # and at least a two-fold departure from the neighbours
+NEIGHBOURS = 6          # months either side
+MIN_MONTHS = 7          # fewer published months than this: no test
+COLUMNS = ["force", "month", "records", "neighbour_median", "fold", "robust_z", "reason"]
+
+
+def implausible_months(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Flagged force-months from a store manifest (status ok or empty), with the reason in words."""
+    if manifest is None or not len(manifest):
+        return pd.DataFrame(columns=COLUMNS)
+    rows = manifest.loc[manifest["status"].isin(["ok", "empty"]), ["force", "month", "records"]]
+    out = []
+    for force, group in rows.groupby(rows["force"].astype(str), sort=True):
+        group = group.sort_values("month")
+        counts = pd.to_numeric(group["records"], errors="coerce").fillna(0).to_numpy(float)
+        if len(counts) < MIN_MONTHS:
+            continue
+        logs = np.log1p(counts)
+        medians = np.array([np.median(np.delete(logs[max(0, i - NEIGHBOURS): i + NEIGHBOURS + 1],
+                                                i - max(0, i - NEIGHBOURS))) for i in range(len(logs))])
+        residual = logs - medians
+        mad = float(np.median(np.abs(residual - np.median(residual))))
+        if mad == 0:
+            mad = float(np.mean(np.abs(residual - np.median(residual)))) or 1e-9
+        z = 0.6745 * (residual - np.median(residual)) / mad
+        fold = np.expm1(logs) / np.maximum(np.expm1(medians), 1e-9)
+        flagged = (np.abs(z) > Z_CUTOFF) & ((fold >= MIN_FOLD) | (fold <= 1 / MIN_FOLD))
+        months = group["month"].astype(str).to_numpy()
+        for i in np.flatnonzero(flagged):
+            neighbours = float(np.expm1(medians[i]))
+            direction = "fewer" if fold[i] < 1 else "more"
+            out.append({
+                "force": force, "month": months[i], "records": int(counts[i]),
+                "neighbour_median": round(neighbours, 1), "fold": float(fold[i]), "robust_z": float(z[i]),
+                "reason": (f"{reference_data.force_name(force)} {months[i]}: {int(counts[i]):,} records against a "
+                           f"median of {neighbours:,.0f} in the months around it ({direction} than expected, "
+                           f"robust z = {z[i]:.1f}); probably an incomplete or duplicated upload, so rolling "
+                           "figures that contain it are affected"),
+            })
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def in_selection(flags: pd.DataFrame, forces: tuple[str, ...] | list[str], start: str, end: str) -> pd.DataFrame:
+    """The flags for some forces and months."""
+    if not len(flags):
+        return flags
+    keep = flags["force"].isin(list(forces)) & flags["month"].between(start, end)
+    return flags.loc[keep]
