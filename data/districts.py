@@ -230,12 +230,13 @@ def district_index(records: pd.DataFrame, *, store: object | None = None) -> np.
         return np.empty(0, dtype="int64")
     if store is None:
         return assign_unique(records["latitude"], records["longitude"])
-    pairs = sorted(set(zip(records["force"].astype(str), records["month"].astype(str), strict=True)))
+    held = records[["force", "month"]].drop_duplicates()   # on categoricals: no per-record Python objects
+    pairs = sorted(set(zip(held["force"].astype(str), held["month"].astype(str), strict=True)))
     ensure_months(store, sorted({f for f, _ in pairs}), sorted({m for _, m in pairs}))
     known = stored_points(store, pairs)
     d = districts()
-    position = {code: i for i, code in enumerate(d.codes)}
-    known_index = known["district"].map(position).fillna(OUTSIDE).to_numpy("int64")
+    known_index = pd.Index(list(d.codes)).get_indexer(known["district"].to_numpy(object))
+    known_index = np.where(known_index >= 0, known_index, OUTSIDE).astype("int64")   # '' = outside
     keys = pd.Index(_point_keys(known["latitude"], known["longitude"]))
     wanted = _point_keys(records["latitude"], records["longitude"])
     at = keys.get_indexer(wanted) if len(keys) else np.full(len(wanted), -1)
