@@ -81,6 +81,25 @@ CATEGORY_PALETTE: tuple[str, ...] = (
 )
 
 
+# A marker shape per broad group, so groups are told apart without colour (WCAG 1.4.1): under
+# deuteranopia Mixed (reddish purple) and Not stated (grey) look alike, their shapes do not. A detailed
+# group takes its broad group's shape (its colour shade and axis label tell it from its siblings).
+BROAD_SYMBOLS: dict[str, str] = {
+    "Asian": "square", "Black": "circle", "Mixed": "diamond", "White": "triangle-up", "Other": "star",
+    vocab.NOT_STATED: "x",
+}
+UNKNOWN_SYMBOL = "cross"
+
+
+def group_symbol(group: str) -> str:
+    """The plotly marker symbol of a group (broad or detailed); 'cross' for a name no table knows."""
+    group = str(group)
+    if group in BROAD_SYMBOLS:
+        return BROAD_SYMBOLS[group]
+    broad = vocab.DETAILED_GROUPS.get(group)
+    return BROAD_SYMBOLS.get(broad, UNKNOWN_SYMBOL) if broad else UNKNOWN_SYMBOL
+
+
 def group_colour(group: str) -> str:
     """The colour of a group (broad or detailed); dark grey for a name no table knows."""
     return GROUP_COLOURS.get(str(group), UNKNOWN_COLOUR)

@@ -180,6 +180,10 @@ def separate_colourbar_titles(fig: go.Figure) -> None:
             bar.title.side = "right"
 
 
+SCREEN_LINE_PX = 230      # axis titles and messages in a chart on screen wrap to fit a phone (390 px)
+PHONE_PX = 358            # a chart's width on a 390 px phone (the page pads 16 px each side)
+
+
 def screen_layout(fig: go.Figure) -> go.Figure:
     """A copy of a builder's figure for a page of any width: no title in the chart (the page writes it as
     text that wraps), legend above the plot, and margins that grow to fit every axis' labels.
@@ -193,9 +197,18 @@ def screen_layout(fig: go.Figure) -> go.Figure:
     out.update_layout(title=dict(text=""), autosize=True, width=None,
                       margin=dict(t=(60 if any(a.name == "note" for a in out.layout.annotations) else 40), b=20,
                                   l=20, r=20))
-    for axes in (_axes(out, "x"), _axes(out, "y")):
+    for note in out.layout.annotations:   # a phone-wide chart (~350 px) must hold the mark and messages
+        if note.name == "demo-watermark":
+            note.font.size = min(note.font.size or 20, 20)
+        elif note.text and note.name in ("empty", "no-rolling"):
+            note.text = "<br>".join(wrap(plain(note.text), px=13, width=SCREEN_LINE_PX))
+    # an x title is centred on the plot, which long y labels push right: it gets the plot's phone width
+    x_line = max(140, PHONE_PX - left_label_px(out) - 40)
+    for axes, line_px in ((_axes(out, "x"), x_line), (_axes(out, "y"), SCREEN_LINE_PX)):
         for axis in axes.values():
             axis.automargin = True
+            if axis.title and axis.title.text and "<br>" not in axis.title.text:
+                axis.title.text = "<br>".join(wrap(axis.title.text, px=13, width=line_px))
     if legend_entries(out):
         out.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
                                       yref="paper", font=dict(size=13)))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.colours import group_colour
+from analysis.colours import group_colour, group_symbol
 from data import reference_data, vocab
 
 POOLED = "ALL"
@@ -92,8 +92,12 @@ def error_bars(value: np.ndarray, low: np.ndarray, high: np.ndarray) -> dict[str
                 arrayminus=np.where(np.isnan(low), np.nan, value - low), thickness=1.5, width=4)
 
 
-def marker_style(colour: str, small: np.ndarray, *, symbol: str = "circle", size: int = 10) -> dict[str, object]:
-    """Filled markers, hollow ('-open' symbols) where the count is small."""
+def marker_style(colour: str, small: np.ndarray, *, symbol: str = "circle", size: int = 10,
+                 group: object = None) -> dict[str, object]:
+    """Filled markers, hollow ('-open' symbols) where the count is small; `group` picks the group's shape
+    (analysis.colours.group_symbol) so groups differ by more than colour."""
+    if group is not None:
+        symbol = group_symbol(str(group))
     return dict(color=colour, size=size, symbol=[f"{symbol}-open" if s else symbol for s in small],
                 line=dict(color=colour, width=2))
 
@@ -106,6 +110,10 @@ def bar_style(colour: str, small: np.ndarray) -> dict[str, object]:
 
 def colour(group: object) -> str:
     return group_colour(str(group))
+
+
+def symbol(group: object) -> str:
+    return group_symbol(str(group))
 
 
 def add_watermark(fig: go.Figure) -> None:

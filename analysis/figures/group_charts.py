@@ -25,6 +25,7 @@ from analysis.figures.base import (
     reference_line,
     require,
     small_mask,
+    symbol,
     text_column,
     unit_rows,
     unit_title,
@@ -115,7 +116,7 @@ def disparity_figure(table: pd.DataFrame, *, force: str | None = None, demo: boo
                  for r, lo, hi, (elo, ehi), gs, rs, sm in zip(ratio, low, high, exact, row["group_searches"],
                                                               row["reference_searches"], small, strict=True)]
         fig.add_trace(go.Scatter(x=ratio, y=[group] * len(row), mode="markers", name=group,
-                                 marker=marker_style(colour(group), small, size=12),
+                                 marker=marker_style(colour(group), small, size=12, group=group),
                                  error_x=error_bars(ratio, low, high) | {"color": colour(group)},
                                  hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
                                  customdata=row[["force"]].to_numpy()))
@@ -172,13 +173,14 @@ def trend_figure(table: pd.DataFrame, *, force: str | None = None, measure: str 
             hover = [f"<b>{group}</b> {m}<br>{fmt_num(v)} {unit_label}<br>95% CI {fmt_num(lo)} to {fmt_num(hi)}"
                      f"{e}{p}" for m, v, lo, hi, e, p in zip(months, value, low, high, extra, pops, strict=True)]
             fig.add_trace(go.Scatter(x=months, y=value, mode="lines+markers", name=group, legendgroup=group,
-                                     line=dict(color=c, width=2), marker=dict(color=c, size=6),
+                                     line=dict(color=c, width=2), marker=dict(color=c, size=7, symbol=symbol(group)),
                                      hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
                                      meta={"series": measure}), row=1, col=1)
         searches = as_float(row["searches"])
         fig.add_trace(go.Scatter(x=months, y=searches, mode="lines+markers", name=group, legendgroup=group,
                                  showlegend=group == vocab.NOT_STATED and measure == "rate",
-                                 line=dict(color=c, width=1.5, dash="dot"), marker=dict(color=c, size=4),
+                                 line=dict(color=c, width=1.5, dash="dot"),
+                                 marker=dict(color=c, size=5, symbol=symbol(group)),
                                  hovertext=[f"<b>{group}</b> {m}<br>{fmt_int(s)} searches that month"
                                             for m, s in zip(months, searches, strict=True)],
                                  hovertemplate="%{hovertext}<extra></extra>", meta={"series": "searches"}),
