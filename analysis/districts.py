@@ -46,11 +46,11 @@ RATES_COLUMNS = ["force", "district", "district_name", "group", "searches", "pop
                  "ci_low", "ci_high", "shrunk_rate_per_1000", "shrunk_ci_low", "shrunk_ci_high",
                  "no_location_share", "rate_if_unlocated_spread", "funnel_flag", "small_n", "flags", "reason",
                  "force_rate_per_1000", "limit95_low", "limit95_high", "limit998_low", "limit998_high",
-                 "no_location_searches", "outside_force_searches", "months", "effective_population"]
+                 "no_location_searches", "outside_force_searches", "months", "effective_population", "census"]
 DISPARITY_COLUMNS = ["force", "district", "district_name", "group", "reference", "ratio", "ci_low", "ci_high",
                      "exact_ci_low", "exact_ci_high", "group_searches", "reference_searches", "shrunk_ratio",
                      "ratio_if_unlocated_spread", "small_n", "reason", "rate_difference",
-                     "ratio_if_not_stated_group", "ratio_if_not_stated_reference"]
+                     "ratio_if_not_stated_group", "ratio_if_not_stated_reference", "census"]
 SUMMARY_COLUMNS = ["force", "searches_of_persons", "in_districts", "outside_force", "no_location",
                    "no_location_share", "districts"]
 
@@ -74,6 +74,7 @@ class DistrictCounts:
     groups: tuple[str, ...]
     months: int
     forces: tuple[ForceDistricts, ...]
+    census_note: str = ""       # set when the force-level tables divide by another census than 2021
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,10 @@ def district_counts(records: pd.DataFrame, selection: Selection, *, store: objec
         pop = population.reindex(index=codes, columns=list(groups)).to_numpy(dtype="float64", copy=True)
         out.append(ForceDistricts(force, tuple(codes), tuple(known.names[i] for i in own), searches, pop,
                                   no_location, outside, selection.coverage_share(force)))
-    return DistrictCounts(tuple(groups), selection.n_months, tuple(out))
+    wanted = str(getattr(selection, "census_year", "2021"))
+    note = ("district residents are Census 2021 (LAD22 districts); the force tables for this period use "
+            f"Census {wanted}") if wanted != "2021" else ""
+    return DistrictCounts(tuple(groups), selection.n_months, tuple(out), note)
 
 
 def location_summary(counts: DistrictCounts) -> pd.DataFrame:
@@ -241,6 +245,9 @@ def rates_from_district_counts(counts: DistrictCounts) -> pd.DataFrame:
     for name in ("force", "district", "district_name", "group", "funnel_flag", "flags", "reason"):
         out[name] = out[name].astype(str)
     out["small_n"] = out["small_n"].astype(bool)
+    out["census"] = "2021"
+    if counts.census_note:
+        out["reason"] = [f"{r}; {counts.census_note}" if r else counts.census_note for r in out["reason"]]
     out["months"] = counts.months
     out["population"] = pd.array(out["population"], dtype="Float64").astype("Int64")
     out = out.sort_values(["force", "district"], kind="stable")  # groups keep their order within a district
@@ -254,6 +261,7 @@ def disparity_from_district_rates(table: pd.DataFrame, *, reference: str, months
     keyed = table.assign(key=table["force"] + "|" + table["district"])
     as_forces = keyed.assign(force=keyed["key"], forces=keyed["force"])
     out = disparity_from_rates(as_forces, reference=reference, months=months)
+    out["census"] = "2021"
     out = out.rename(columns={"force": "key"}).merge(
         keyed[["key", "force", "district", "district_name"]].drop_duplicates("key"), on="key", how="left")
     wide = keyed.set_index(["key", "group"])

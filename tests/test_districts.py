@@ -238,3 +238,14 @@ def test_a_stored_month_without_coordinates_is_all_no_location(store_dir: Path) 
     got = geo.district_index(store.read(["south-yorkshire"], [MONTH]), store=store)
     assert_array_equal(got, [geo.NO_LOCATION] * 5)
     assert geo.side_path(store.root, "south-yorkshire", MONTH).is_file()
+
+
+def test_district_rates_say_when_the_force_tables_use_another_census(fixture_records) -> None:
+    if "census" not in Selection.__dataclass_fields__:
+        pytest.skip("this Selection has no census choice")
+    records, _ = fixture_records
+    table = ad.district_rates(records, Selection.build(FORCE, MONTH, MONTH, census="2011"))
+    assert set(table["census"]) == {"2021"}
+    assert table["reason"].str.contains("district residents are Census 2021").all()
+    plain = ad.district_rates(records, Selection.build(FORCE, MONTH, MONTH, census="2021"))
+    assert not plain["reason"].str.contains("Census").any()
