@@ -38,6 +38,9 @@ class MonthResult:
     records: int
     source: str        # file name, or 'archive.zip:member/path.csv'
 
+    def __post_init__(self) -> None:  # names inside a zip are untrusted: no control character gets out
+        object.__setattr__(self, "source", printable(self.source, limit=500))
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -46,6 +49,10 @@ class Problem:
 
     where: str
     message: str
+
+    def __post_init__(self) -> None:  # messages quote file names and content: no control character gets out
+        object.__setattr__(self, "where", printable(self.where, limit=500))
+        object.__setattr__(self, "message", printable(self.message, limit=2000))
 
 
 @dataclass
@@ -72,7 +79,7 @@ class ImportSummary:
     def closing_line(self, *, seconds: float | None = None) -> str:
         took = f" in {seconds:.1f} s" if seconds is not None else ""
         return (f"{len(self.imported)} force-months imported ({self.records:,} records){took}; "
-                f"{self.skipped_members} other zip members skipped; {len(self.problems)} problems.")
+                f"{self.skipped_members} other zip members skipped; {len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}.")
 
     def lines(self, *, seconds: float | None = None) -> list[str]:
         """The summary as the command line and the app show it: per force-month, then totals and problems."""
@@ -250,7 +257,7 @@ def import_zip(path: Path, *, batch: _Batch, max_member_bytes: int = MAX_MEMBER_
         for info in archive.infolist():
             if info.is_dir():
                 continue
-            where = f"{path.name}:{info.filename}"
+            where = printable(f"{path.name}:{info.filename}", limit=500)  # member names are untrusted
             if _escapes(info.filename):
                 summary.problems.append(Problem(where, f"{where}: the member's path leaves the archive "
                                                        "(absolute or '..'); refused."))
@@ -272,7 +279,7 @@ def import_zip(path: Path, *, batch: _Batch, max_member_bytes: int = MAX_MEMBER_
                 continue
             batch.add(_File(force=force, month=month, source=where, where=where, payload=payload))
     summary.skipped_members += skipped
-    if not found and not any(p.where.startswith(f"{path.name}:") for p in summary.problems):
+    if not found and not any(p.where.startswith(printable(f"{path.name}:", limit=500)) for p in summary.problems):
         summary.problems.append(Problem(str(path), f"{path}: the archive holds no stop-and-search files "
                                         f"({skipped} other members skipped). When downloading "
                                         "from data.police.uk, tick 'Include stop and search data'."))
@@ -291,7 +298,8 @@ def import_csv(path: Path, *, batch: _Batch) -> None:
                           hint="Keep the names data.police.uk gives its files: force and month come from them.",
                           file=str(path))
         force, month = key
-        batch.add(_File(force=force, month=month, source=path.name, where=str(path), payload=path.read_bytes()))
+        batch.add(_File(force=force, month=month, source=printable(path.name, limit=500), where=printable(path, limit=500),
+                        payload=path.read_bytes()))
     except StopSearchDataError as exc:
         batch.summary.problems.append(Problem(str(path), str(exc)))
     except OSError as exc:
@@ -348,7 +356,7 @@ def import_paths(store: Store, paths: Iterable[Path | str], *, other: OtherHandl
 
 def _other(path: Path, *, explicit: bool, other: OtherHandler | None, summary: ImportSummary) -> None:
     if OTHER_POLICE_UK_NAME.match(path.name):  # street crime / outcomes files: not ours, nobody else's
-        summary.unrecognised.append(f"{path}: street-crime or outcomes file; skipped.")
+        summary.unrecognised.append(printable(f"{path}: street-crime or outcomes file; skipped.", limit=2000))
         return
     lines = None
     if other is not None:
@@ -367,4 +375,4 @@ def _other(path: Path, *, explicit: bool, other: OtherHandler | None, summary: I
     elif explicit:
         summary.problems.append(Problem(str(path), message))
     else:
-        summary.unrecognised.append(message + " Skipped.")
+        summary.unrecognised.append(printable(message + " Skipped.", limit=2000))

@@ -46,7 +46,7 @@ def parse_bool(values: pd.Series, *, where: str, column: str) -> pd.Series:
     bad = text.notna() & ~text.isin(_TRUE | _FALSE)
     if bad.any():
         example = values[bad.to_numpy(bool)].iloc[0]
-        raise BadFile(f"{where}: column '{column}' holds {printable(example)!r}, which is not True, False or empty.",
+        raise BadFile(f"{where}: column '{column}' holds '{printable(example)}', which is not True, False or empty.",
                       hint="Check that the file is a data.police.uk stop-and-search file.", file=where, column=column)
     return out
 
@@ -183,8 +183,8 @@ def read_csv_table(source: bytes | str | Path, *, where: str) -> pd.DataFrame:
     missing = [c for c in CSV_COLUMNS if c not in present]
     if missing:
         unexpected = [c for c in present if c not in CSV_COLUMNS]
-        renamed = (f" The file has instead: {', '.join(repr(printable(u, limit=60)) for u in unexpected[:5])}."
-                   if unexpected else "")
+        instead = ", ".join(f"'{printable(u, limit=60)}'" for u in unexpected[:5])
+        renamed = f" The file has instead: {instead}." if unexpected else ""
         raise BadFile(f"{where}: column {', '.join(repr(m) for m in missing)} is missing.{renamed}",
                       hint="Stop-and-search files from data.police.uk have the header given in DATA.md 1.3.",
                       file=where, column=missing[0])

@@ -69,7 +69,7 @@ def first_bad_date(values: pd.Series, bad: pd.Series, *, where: str, column: str
                    offset: int) -> InvalidRecords:
     """The one-line error for a value that is not a date (used when the other checks are not asked for)."""
     i = int(np.flatnonzero(bad.to_numpy())[0])
-    return InvalidRecords(f"{where}: {rows} {i + offset}: column '{column}' holds {printable(values.iloc[i])!r}, "
+    return InvalidRecords(f"{where}: {rows} {i + offset}: column '{column}' holds '{printable(values.iloc[i])}', "
                           "which is not a date.", hint="Dates look like 2023-07-31T15:37:00+00:00.",
                           file=where, column=column)
 
@@ -144,7 +144,7 @@ def check_records(frame: pd.DataFrame, *, month: str | Sequence[str] | np.ndarra
                   lambda i, c=column: f"'{name(c)}' is empty (every published record has one)")
 
     stamps, bad_dates = parse_datetimes(texts["datetime"])
-    found.add(bad_dates, lambda i: f"'{name('datetime')}' holds {printable(texts['datetime'].iloc[i])!r}, "
+    found.add(bad_dates, lambda i: f"'{name('datetime')}' holds '{printable(texts['datetime'].iloc[i])}', "
                                    "which is not a date")
     months = np.asarray([month] * n if isinstance(month, str) else month, dtype=object)
     if n:
@@ -159,7 +159,7 @@ def check_records(frame: pd.DataFrame, *, month: str | Sequence[str] | np.ndarra
         text = texts[column]
         number = clean[column] = pd.to_numeric(text, errors="coerce").astype("float64")
         not_number = text.notna() & number.isna()
-        found.add(not_number, lambda i, c=column, t=text: f"'{name(c)}' holds {printable(t.iloc[i])!r}, "
+        found.add(not_number, lambda i, c=column, t=text: f"'{name(c)}' holds '{printable(t.iloc[i])}', "
                                                            "which is not a number")
         away = number.notna() & ~number.between(low, high)
         found.add(away, lambda i, c=column, x=number, lo=low, hi=high:
@@ -170,13 +170,13 @@ def check_records(frame: pd.DataFrame, *, month: str | Sequence[str] | np.ndarra
     for column in BOOLEAN_COLUMNS:
         text = texts[column]
         odd = _odd_values(text, lambda v: v.lower() not in _BOOLEAN_TEXT)
-        found.add(odd, lambda i, c=column, t=text: f"'{name(c)}' holds {printable(t.iloc[i])!r}, which is not "
+        found.add(odd, lambda i, c=column, t=text: f"'{name(c)}' holds '{printable(t.iloc[i])}', which is not "
                                                    "True, False or empty")
     for column in LABEL_COLUMNS:
         text = clean[column] = texts[column]
         control = _odd_values(text, lambda v: UNPRINTABLE.search(v) is not None)
         found.add(control, lambda i, c=column, t=text: f"'{name(c)}' holds control characters "
-                                                       f"({printable(t.iloc[i], limit=60)!r})")
+                                                       f"('{printable(t.iloc[i], limit=60)}')")
         long = _odd_values(text, lambda v: len(v) > MAX_LABEL_CHARS)
         found.add(long, lambda i, c=column, t=text: f"'{name(c)}' is {len(t.iloc[i]):,} characters long, over "
                                                     f"the {MAX_LABEL_CHARS} a label may have")
