@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import export
+from analysis import export, views
+from analysis.coverage import Coverage
 from analysis.figures.describe import describe
 from analysis.selection import Selection
 from analysis.views import Headline
@@ -145,3 +146,26 @@ def page_setup(title: str) -> None:
 
 def note(text: str) -> None:
     st.info(text, icon=":material/info:")
+
+
+def link_notes(notes: Sequence[str]) -> None:
+    """What a link asked for that the data do not have: said on the page, never silently replaced."""
+    for line in notes:
+        st.warning(line, icon=":material/link_off:")
+
+
+def no_published_data(coverage: Coverage) -> None:
+    """The empty state of a selection in which no chosen force published a month: what to fetch."""
+    selection = coverage.selection
+    forces = list(coverage.left_out) or list(selection.forces)
+    st.info(views.no_published_data_text(forces, selection.start, selection.end, coverage.left_out),
+            icon=":material/cloud_off:")
+
+
+def fallback_note(key: str) -> None:
+    """Say so when this page shows another value than the user's choice (which other pages keep)."""
+    from app import state
+
+    text = state.fallback_note(key)
+    if text:
+        st.caption(text)

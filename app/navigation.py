@@ -7,6 +7,7 @@ from functools import partial
 
 import streamlit as st
 
+from analysis.coverage import Coverage
 from analysis.selection import Selection
 from app import components, state
 from app.dataset import Dataset
@@ -20,33 +21,39 @@ class PageSpec:
     title: str
     icon: str
     render: Callable[[Dataset, Selection], None]
+    needs_records: bool = True     # False: the page has something to say when the selection has no data
 
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "Overview", ":material/dashboard:", overview.render),
     PageSpec("disparity", "Disparity", ":material/balance:", disparity.render),
     PageSpec("outcomes", "Outcomes", ":material/gavel:", outcomes.render),
-    PageSpec("use-of-force", "Use of force", ":material/back_hand:", use_of_force.render),
+    PageSpec("use-of-force", "Use of force", ":material/back_hand:", use_of_force.render, needs_records=False),
     PageSpec("compare", "Compare forces", ":material/leaderboard:", compare.render),
     PageSpec("map", "Map", ":material/map:", map_page.render),
-    PageSpec("quality", "Data quality", ":material/fact_check:", quality.render),
-    PageSpec("methods", "Methods and sources", ":material/menu_book:", methods.render),
-    PageSpec("get-data", "Get data", ":material/cloud_download:", getdata.render),
+    PageSpec("quality", "Data quality", ":material/fact_check:", quality.render, needs_records=False),
+    PageSpec("methods", "Methods and sources", ":material/menu_book:", methods.render, needs_records=False),
+    PageSpec("get-data", "Get data", ":material/cloud_download:", getdata.render, needs_records=False),
 )
 BY_SLUG = {spec.slug: spec for spec in PAGES}
 BY_TITLE = {spec.title: spec for spec in PAGES}
 
 
-def _run(spec: PageSpec, dataset: Dataset, selection: Selection) -> None:
+def _run(spec: PageSpec, dataset: Dataset, selection: Selection, coverage: Coverage) -> None:
     components.page_setup(spec.title)
     components.source_banner(dataset)
     with components.guard(spec.title):
+        if spec.needs_records and not selection.forces:
+            # nothing published for this selection: say what to fetch, never draw zeros
+            st.title(spec.title)
+            components.no_published_data(coverage)
+            return
         spec.render(dataset, selection)
 
 
-def choose(dataset: Dataset, selection: Selection) -> tuple[st.Page, PageSpec]:
+def choose(dataset: Dataset, selection: Selection, coverage: Coverage) -> tuple[st.Page, PageSpec]:
     """Register the pages with st.navigation and return the one to run (following `?page=` once)."""
-    pages = {spec.slug: st.Page(partial(_run, spec, dataset, selection), title=spec.title, icon=spec.icon,
+    pages = {spec.slug: st.Page(partial(_run, spec, dataset, selection, coverage), title=spec.title, icon=spec.icon,
                                 url_path=spec.slug, default=(i == 0))
              for i, spec in enumerate(PAGES)}
     current = st.navigation(list(pages.values()))
