@@ -143,7 +143,7 @@ def _open(store: Store, url: str, ranges: HttpRanges, options: ArchiveOptions,
         return remote_zip(ranges, url), None
     except RangeIgnored as ignored:
         path = _tmp_path(store, options, url)
-        size = f"{ignored.size / 1e6:,.0f} MB" if ignored.size else "size unknown"
+        size = f"{ignored.size / 1e6:,.1f} MB" if ignored.size else "size unknown"
         log.warning("%s: the server ignores HTTP Range requests, so the whole zip (%s) is downloaded to %s "
                     "instead of only its stop-and-search files; it is deleted afterwards.", url, size, path)
         for stale in path.parent.glob("archive-*.part") if path.parent.is_dir() else []:

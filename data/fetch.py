@@ -73,7 +73,8 @@ def fetch(store: Store, forces: str | Iterable[str], months: Iterable[str], *, c
     month)` is called from the calling thread after each force-month. Interrupted runs resume: run again.
     With `archive` (data.archive_fetch.ArchiveOptions), a month the availability list does not name (older
     than the API serves) is looked for in data.police.uk's archive zips before it is recorded as not
-    published; with archive.prefer == 'archive' every force-month is looked for there first.
+    published; with archive.prefer == 'archive' every force-month is looked for there first (what the archive
+    does not hold then goes to the API; what it fails to deliver is recorded as failed).
     """
     started = time.monotonic()
     force_ids = resolve_forces(forces if isinstance(forces, str) else list(forces))
