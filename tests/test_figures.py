@@ -137,7 +137,7 @@ def test_disparity_forest_values_hollow_markers_log_axis():
     for row in table.itertuples():
         assert values(plotted[row.group]["x"])[0] == row.ratio
         assert plotted[row.group]["y"] == [row.group]
-    assert plotted["Other"]["marker"]["symbol"] == ["circle-open"]
+    assert plotted["Other"]["marker"]["symbol"] == ["star-open"]   # hollow; a shape per group (colours.group_symbol)
     assert plotted["Black"]["marker"]["symbol"] == ["circle"]
     assert fig.layout.xaxis.type == "log"
     guide = [t for t in fig.to_dict()["data"] if (t.get("meta") or {}).get("series") == "guide"]
