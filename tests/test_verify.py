@@ -206,5 +206,5 @@ def test_the_data_quality_page_shows_store_health(store_dir):
     filled(store_dir).path_for("kent", "2024-01").write_bytes(b"junk")
     at = AppTest.from_function(_health_page).run(timeout=120)
     assert not at.exception
-    assert at.text[0].value.startswith("Attention:") and "1 problems" in at.text[0].value
+    assert at.text[0].value.startswith("Attention:") and "1 problem" in at.text[0].value
     assert "kent/2024-01.parquet" in at.code[0].value
