@@ -346,3 +346,16 @@ def test_a_download_that_would_fill_the_disk_is_refused(store_dir, api, zips):
         assert archive.sent(".zip") < len(zips["2020-12"])  # stopped before writing the body
     assert len(summary.failed) == 1 and "Free some disk space" in summary.failed[0][2]
     assert not any((store_dir / "tmp").glob("*.part"))  # the check comes before the file is opened
+
+
+def test_what_is_not_a_zip_or_is_cut_short_says_so():
+    from data.errors import BadFile
+    from data.zip_directory import ZipReader
+
+    page = b"<html><title>Maintenance</title></html>" * 100
+    with pytest.raises(BadFile, match="no zip End of Central Directory"):
+        ZipReader("x.zip", lambda a, b: page[a:b + 1], len(page))
+    whole = build_zip("2019-12", {("kent", "2019-12"): synthetic_csv("kent", "2019-12", n=5)}, filler=0)
+    cut = whole[: len(whole) // 2] + whole[-22:]  # the end record survives, the directory it points at does not
+    with pytest.raises(BadFile, match="does not fit|damaged"):
+        ZipReader("x.zip", lambda a, b: cut[a:b + 1], len(cut))
