@@ -53,7 +53,7 @@ def get(session: requests.Session, url: str, *, timeout: float, stream: bool = T
         response.close()
         following = urljoin(target, location)
         if not same_host(url, following):
-            raise BadResponse(f"{url}: the server redirected to {printable(following)!r}, another host; "
+            raise BadResponse(f"{url}: the server redirected to '{printable(following)}', another host; "
                               "refused (its reply would be stored as this source's).",
                               hint="If the source has really moved, give its new address explicitly "
                                    "(--api-url or $STOPSEARCH_API_URL for the police API; --url for "
