@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from data.reference_data import resolve_forces  # noqa: E402
 from data.store import Store  # noqa: E402
 
 PER_YEAR = 600_000
+DATE = re.compile(rb"^([^,]*,)\d{4}-\d{2}-(\d{2})")   # Type,Date,...: the date's year, month and day
 LAST_MONTH = "2025-03"
 PAGES = ("overview", "disparity", "outcomes", "compare", "map", "quality")
 
@@ -85,7 +87,10 @@ def build_years(folder: Path, *, years: int, per_year: int = PER_YEAR) -> tuple[
     files, start = [], 0
     for k, (force, month) in enumerate(pairs):
         n = target * (k + 1) // len(pairs) - target * k // len(pairs)
-        chunk = [lines[(start + j) % len(lines)] for j in range(n)]
+        # the date moves into the month the file is for (the importer refuses dates outside it)
+        stamp = month.encode()
+        chunk = [DATE.sub(lambda m, s=stamp: m.group(1) + s + b"-" + min(m.group(2), b"28"),
+                          lines[(start + j) % len(lines)], count=1) for j in range(n)]
         start += n
         path = folder / month / f"{month}-{force}-stop-and-search.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
