@@ -112,9 +112,9 @@ def choose_view(table_for: Callable[[tuple[str, ...] | str], pd.DataFrame], forc
 
 def _view(year: str, rows: pd.DataFrame, *, selected: str, notice: str,
           national_only: bool = False) -> UseOfForceView:
-    reports = rows["basis"].eq(BASIS_REPORTS) & rows["tactic"].ne(vocab.ALL_REPORTS)
-    count_unit = "officer reports" if reports.any() and reports.sum() == rows["tactic"].ne(vocab.ALL_REPORTS).sum() \
-        else "tactic uses"
+    reports = rows.loc[rows["tactic"].ne(vocab.ALL_REPORTS), "basis"].eq(BASIS_REPORTS)
+    count_unit = ("officer reports" if reports.all() else "officer reports or tactic uses" if reports.any()
+                  else "tactic uses")
     return UseOfForceView(year=year, rows=rows, area=str(rows["area"].iloc[0]), selected=selected,
                           national_only=national_only, notice=notice, count_unit=count_unit,
                           measures=_measures(rows))
@@ -125,15 +125,41 @@ def _empty(year: str, selected: str, notice: str) -> UseOfForceView:
                           notice=notice, count_unit="", measures=())
 
 
+@dataclass(frozen=True)
+class UseOfForceScope:
+    """What a use-of-force figure describes, for its export subtitle (in place of the stop-and-search
+    selection: the sidebar's period and filters do not apply to use-of-force figures)."""
+
+    area: str
+    year: str
+    reference: str
+    forces: tuple[str, ...] = ()
+    months: tuple[str, ...] = ()
+    census_label: str = "Census 2021"
+
+    def describe(self) -> str:
+        return (f"{self.area}; use of force {self.year} (financial year, April to March); ethnicity perceived by "
+                f"the officer; reference group {self.reference}; {self.census_label} residents")
+
+
 # ------------------------------------------------------------------------------------------ headlines
 def _row(rows: pd.DataFrame, tactic: str, group: str) -> pd.Series | None:
     found = rows.loc[rows["tactic"].eq(tactic) & rows["group"].eq(group)]
     return found.iloc[0] if len(found) else None
 
 
-def rate_headline(rows: pd.DataFrame, tactic: str, group: str, *, count_unit: str) -> Headline:
-    """Uses (or reports) of a tactic per 1,000 residents of a group, with its exact Poisson interval."""
+def count_unit_of(rows: pd.DataFrame, tactics: tuple[str, ...] | list[str]) -> str:
+    """'officer reports' when every row of these tactics counts reports, else 'tactic uses' (the national
+    tables count reports for tactics counted once per report and uses for the rest)."""
+    basis = set(rows.loc[rows["tactic"].isin(list(tactics)), "basis"].astype(str)) if len(rows) else set()
+    return "officer reports" if basis == {BASIS_REPORTS} else "tactic uses"
+
+
+def rate_headline(rows: pd.DataFrame, tactic: str, group: str, *, count_unit: str | None = None) -> Headline:
+    """Uses (or reports) of a tactic per 1,000 residents of a group, with its exact Poisson interval.
+    `count_unit` defaults to what the row counts (its basis)."""
     row = _row(rows, tactic, group)
+    count_unit = count_unit or count_unit_of(rows, [tactic])
     if row is None or not is_number(row["per_1000_residents"]):
         why = "" if row is None else str(row["reason"] or "")
         return Headline("n/a", "no interval", "no rate for this group here", why)

@@ -22,6 +22,7 @@ from scipy.stats.contingency import relative_risk
 from streamlit.testing.v1 import AppTest
 
 from analysis.use_of_force import use_of_force_table
+from data.demo import DEMO_LABEL
 from data.use_of_force.store import UseOfForceStore
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -201,6 +202,13 @@ def test_use_of_force_page_shows_met_handcuffing_per_1000_residents(uof_store: P
     assert first.layout.meta["measure"] == "per_1000_residents" and first.layout.meta["force"] == "metropolitan"
     plotted = {t.name: _array(t.x).astype(float) for t in first.data}
     assert plotted["Black"] == pytest.approx([black["per_1000_residents"], nc["per_1000_residents"]])
+    # real Home Office figures beside the synthetic stop-and-search demo: never marked as demo, and their
+    # subtitle names the use-of-force year, not the stop-and-search period (caption under each chart title)
+    for fig in figures:
+        if str(fig.layout.meta.get("kind", "")).startswith("use_of_force"):
+            layout = json.dumps(fig.to_plotly_json()["layout"], default=str)
+            assert DEMO_LABEL not in layout, fig.layout.title.text
+    assert "Metropolitan Police Service; use of force 2019/20 (financial year" in _texts(at)
     forces = next(f for f in figures if f.layout.meta.get("kind") == "use_of_force_forces")
     assert len(_array(forces.data[0].x)) >= 2                          # one point per force with a ratio
 

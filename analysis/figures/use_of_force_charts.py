@@ -45,7 +45,9 @@ def _label(tactic: str) -> str:
 
 def _what(rows: pd.DataFrame) -> str:
     basis = set(rows["basis"].astype(str)) if "basis" in rows.columns else {"reports"}
-    return "officer reports" if basis == {"reports"} else "tactic uses"
+    if basis == {"reports"}:
+        return "officer reports"
+    return "tactic uses" if "reports" not in basis else "officer reports or tactic uses (see the table's basis)"
 
 
 def _area(rows: pd.DataFrame) -> str:

@@ -2,6 +2,8 @@
 one tactic across every force, and the more thorough search share from the stop-and-search records."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from analysis import use_of_force_views as uofv
@@ -64,8 +66,15 @@ def _use_of_force(dataset: Dataset, selection: Selection, years: list[str], *, d
     view = uofv.choose_view(table_for, spec, year, selected=uofv.selected_area(spec))
     if demo_uof:
         st.caption(f"{DEMO_LABEL}: generated use-of-force reports for {year}, not police records.")
+    elif dataset.demo:
+        st.caption("The use-of-force figures below come from the stored Home Office data, not the synthetic demo; "
+                   "only the more-thorough-search section uses the demo records.")
     caveats = (f"Counts are {view.count_unit or 'use-of-force counts'}, not people or incidents; ethnicity is "
                "officer-perceived, residents' ethnicity (Census 2021) self-defined.",)
+    # figures say what they describe (area and year, not the stop-and-search period) and carry the demo
+    # label only when the use-of-force data are the synthetic demo, not because the records are
+    uof_data = replace(dataset, demo=demo_uof)
+    scope = uofv.UseOfForceScope(area=view.area, year=year, reference=reference)
 
     st.subheader(f"Handcuffing by perceived ethnicity: {view.area}, {year}")
     if view.national_only:
@@ -73,24 +82,26 @@ def _use_of_force(dataset: Dataset, selection: Selection, years: list[str], *, d
     elif view.empty:
         components.note(view.notice)
     if not view.empty:
-        _handcuffing(view, group, reference, dataset=dataset, selection=selection, caveats=caveats)
-        _tactics(view, dataset=dataset, selection=selection, caveats=caveats, group=group)
-    _every_force(view, table_for, year, group, reference, dataset=dataset, selection=selection, caveats=caveats)
+        _handcuffing(view, group, reference, dataset=uof_data, selection=scope, caveats=caveats)
+        _tactics(view, dataset=uof_data, selection=scope, caveats=caveats, group=group)
+    _every_force(view, table_for, year, group, reference, dataset=uof_data,
+                 selection=replace(scope, area="Every force"), caveats=caveats)
 
 
 def _handcuffing(view: uofv.UseOfForceView, group: str, reference: str, *, dataset: Dataset,
-                 selection: Selection, caveats: tuple[str, ...]) -> None:
-    st.caption(f"Unit: {view.count_unit} per 1,000 residents of the group (Census 2021), exact 95% intervals; "
+                 selection: uofv.UseOfForceScope, caveats: tuple[str, ...]) -> None:
+    st.caption(f"Unit: {uofv.count_unit_of(view.rows, uofv.HANDCUFFING)} per 1,000 residents of the group "
+               "(Census 2021), exact 95% intervals; "
                f"ratio = {group} rate / {reference} rate, Katz 95% interval.")
     for tactic in uofv.HANDCUFFING:
         name = uofv.tactic_label(tactic)
         cols = st.columns(3)
         with cols[0]:
             components.headline(f"{name}: {group} per 1,000", uofv.rate_headline(
-                view.rows, tactic, group, count_unit=view.count_unit), key=f"uof_{tactic}_group")
+                view.rows, tactic, group), key=f"uof_{tactic}_group")
         with cols[1]:
             components.headline(f"{name}: {reference} per 1,000", uofv.rate_headline(
-                view.rows, tactic, reference, count_unit=view.count_unit), key=f"uof_{tactic}_reference")
+                view.rows, tactic, reference), key=f"uof_{tactic}_reference")
         with cols[2]:
             components.headline(f"{name}: {group} vs {reference}", uofv.ratio_headline(
                 view.rows, tactic, group, reference=reference), key=f"uof_{tactic}_ratio")
@@ -102,7 +113,7 @@ def _handcuffing(view: uofv.UseOfForceView, group: str, reference: str, *, datas
                         title=f"Handcuffing per 1,000 residents by perceived ethnicity: {view.area}, {view.year}")
 
 
-def _tactics(view: uofv.UseOfForceView, *, dataset: Dataset, selection: Selection, caveats: tuple[str, ...],
+def _tactics(view: uofv.UseOfForceView, *, dataset: Dataset, selection: uofv.UseOfForceScope, caveats: tuple[str, ...],
              group: str) -> None:
     st.subheader(f"Every tactic: {view.area}, {view.year}")
     state.prepare("uof_measure", list(view.measures), uofv.default_measure(view))
@@ -118,7 +129,7 @@ def _tactics(view: uofv.UseOfForceView, *, dataset: Dataset, selection: Selectio
 
 
 def _every_force(view: uofv.UseOfForceView, table_for, year: str, group: str, reference: str, *,  # noqa: ANN001
-                 dataset: Dataset, selection: Selection, caveats: tuple[str, ...]) -> None:
+                 dataset: Dataset, selection: uofv.UseOfForceScope, caveats: tuple[str, ...]) -> None:
     st.subheader(f"One tactic across every force, {year}")
     if view.national_only:
         components.note(f"Force figures by ethnicity are not published for {year}: only England and Wales as a "
