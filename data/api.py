@@ -82,7 +82,8 @@ class PoliceApiClient:
     Timeouts, connection errors, truncated or unreadable JSON and HTTP 429/500/502/503/504 are retried up to
     `max_attempts` attempts in all, waiting `backoff_base * 2**(n-1)` seconds (capped at `backoff_cap`, with
     jitter) or what Retry-After says; then SourceUnavailable (RateLimited for 429) is raised. An HTML page or
-    JSON of the wrong shape raises BadResponse at once. Safe to use from several threads.
+    JSON of the wrong shape raises BadResponse at once, as does a redirect to another host (data.redirects:
+    only the API's own host is trusted). Safe to use from several threads.
     """
 
     def __init__(self, base_url: str | None = None, *, session: requests.Session | None = None,
