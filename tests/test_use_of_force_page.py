@@ -237,3 +237,18 @@ def test_the_pages_year_not_the_stop_search_period_decides(uof_store: Path) -> N
     assert [s.value for s in at.subheader][0].startswith("Handcuffing by perceived ethnicity: England and Wales")
     at.selectbox(key="uof_year").set_value("2019/20").run()
     assert _metric(at, "Compliant handcuffing: Black per 1,000") == "26.4"
+
+
+def test_share_of_uses_is_drawn_against_share_of_residents(uof_store: Path) -> None:
+    from analysis.figures import use_of_force_figure
+
+    table = use_of_force_table("metropolitan", "2019/20", store_root=uof_store)
+    fig = use_of_force_figure(table, measure="group_share", tactics=("compliant_handcuffing",))
+    dots = {t.meta["group"]: float(np.asarray(t.x, float)[0]) for t in fig.data if t.meta["measure"] == "group_share"}
+    marks = {t.meta["group"]: float(np.asarray(t.x, float)[0]) for t in fig.data
+             if t.meta["measure"] == "resident_share"}
+    # hand calculation: 31,405 Black uses of 88,563 compliant-handcuffing uses in the Met (all groups, Not
+    # stated included); 1,188,137 Black of 8,791,152 residents in the five groups (Census 2021)
+    assert dots["Black"] == pytest.approx(MET_BLACK_USES / 88_563, rel=1e-12)
+    assert marks["Black"] == pytest.approx(MET_BLACK_RESIDENTS / 8_791_152, rel=1e-12)
+    assert "Not stated" in dots and "Not stated" not in marks     # no residents are 'not stated'
