@@ -62,7 +62,7 @@ def uof_store(request: pytest.FixtureRequest, store_dir: Path) -> Path:
     st.cache_data.clear()
 
 
-def _app(**params: str) -> AppTest:
+def _app(**params: str | list[str]) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
     for key, value in params.items():
         at.query_params[key] = value
@@ -252,3 +252,27 @@ def test_share_of_uses_is_drawn_against_share_of_residents(uof_store: Path) -> N
     assert dots["Black"] == pytest.approx(MET_BLACK_USES / 88_563, rel=1e-12)
     assert marks["Black"] == pytest.approx(MET_BLACK_RESIDENTS / 8_791_152, rel=1e-12)
     assert "Not stated" in dots and "Not stated" not in marks     # no residents are 'not stated'
+
+
+def test_forces_come_from_the_sidebar_not_from_the_stop_search_coverage(uof_store: Path) -> None:
+    from data.store import Store
+    from tests.synthetic_records import records_from_counts
+
+    # stop-and-search records: Kent in 2024-04 only, the Met in 2024-05 only
+    store = Store(uof_store)
+    for force, month in (("kent", "2024-04"), ("metropolitan", "2024-05")):
+        records = records_from_counts(pd.DataFrame({"force": [force] * 2, "month": [month] * 2,
+                                                    "group": ["Black", "White"], "n": [5, 20]}))
+        store.write_month(force, month, records, source="test")
+    # the period 2024-05 leaves Kent out of the stop-and-search selection; use of force keeps both forces
+    at = _app(page="use-of-force", forces=["kent", "metropolitan"], start="2024-05", end="2024-05",
+              uof_year="2019/20")
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.subheader][0] == "Handcuffing by perceived ethnicity: 2 forces pooled, 2019/20"
+    pooled = use_of_force_table(["kent", "metropolitan"], "2019/20", store_root=uof_store)
+    black = _row(pooled, "ALL", "compliant_handcuffing", "Black")
+    assert _metric(at, "Compliant handcuffing: Black per 1,000") == f"{black['per_1000_residents']:.1f}"
+    # oracle by hand: pooled uses / pooled residents (Met 31,405 + Kent uses; Met 1,188,137 + Kent residents)
+    kent = _row(use_of_force_table("kent", "2019/20", store_root=uof_store), "kent", "compliant_handcuffing", "Black")
+    assert black["per_1000_residents"] == pytest.approx(
+        (MET_BLACK_USES + kent["count"]) / (MET_BLACK_RESIDENTS + kent["population"]) * 1000, rel=1e-12)

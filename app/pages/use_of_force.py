@@ -62,7 +62,9 @@ def _use_of_force(dataset: Dataset, selection: Selection, years: list[str], *, d
     def table_for(forces: str | tuple[str, ...]):  # noqa: ANN202 - a DataFrame
         return build(forces, year, reference=reference)
 
-    spec = uofv.forces_spec(selection.forces)
+    # the forces the user chose in the sidebar (none = every force), not the selection restricted to
+    # forces with stop-and-search months published in the sidebar's period: that period does not apply here
+    spec = uofv.forces_spec(tuple(state.value("forces") or ()) or tuple(dataset.forces))
     view = uofv.choose_view(table_for, spec, year, selected=uofv.selected_area(spec))
     if demo_uof:
         st.caption(f"{DEMO_LABEL}: generated use-of-force reports for {year}, not police records.")
@@ -158,6 +160,10 @@ def _every_force(view: uofv.UseOfForceView, table_for, year: str, group: str, re
 
 def _thorough(dataset: Dataset, selection: Selection) -> None:
     st.subheader("More thorough searches (removal of more than outer clothing)")
+    if not selection.forces:
+        components.note("No stop-and-search records were published for the sidebar's forces in its period: "
+                        "choose another period, or fetch those months on **Get data**.")
+        return
     st.caption(f"From the stop-and-search records: {selection.describe()}")
     thorough = tables.table("thorough", dataset, selection)
     groups = [g for g in views.comparison_groups(thorough) if g != selection.reference]
