@@ -69,22 +69,25 @@ def check_reference(reference: str) -> str:
 
 # ------------------------------------------------------------------------------------------ helpers
 @cache
-def _force_population() -> dict[str, dict[str, float]]:
-    """force -> group -> Census 2021 residents, for forces with a meaningful resident population."""
+def _force_population(meaningful_only: bool = True) -> dict[str, dict[str, float]]:
+    """force -> group -> Census 2021 residents, for forces with residents (with a meaningful resident
+    population when `meaningful_only`: City of London gets no rate of its own)."""
     table = reference_data.population("broad")
     out: dict[str, dict[str, float]] = {}
     for force, rows in table.groupby("force"):
-        if reference_data.has_residents(str(force)) and (
-                reference_data.residents_total(str(force)) >= reference_data.MIN_MEANINGFUL_RESIDENTS):
+        if reference_data.has_residents(str(force)) and (not meaningful_only or reference_data.residents_total(
+                str(force)) >= reference_data.MIN_MEANINGFUL_RESIDENTS):
             out[str(force)] = rows.set_index("group")["population"].astype(float).to_dict()
     return out
 
 
-def _population(forces: list[str]) -> dict[str, float]:
-    """Census 2021 residents by group, summed over forces with a meaningful resident population."""
+def _population(forces: list[str], *, pooled: bool = False) -> dict[str, float]:
+    """Census 2021 residents by group, summed over the forces. A single force needs a meaningful resident
+    population; a pooled unit sums every member with residents (City of London's uses are in its
+    numerator, so its residents belong in the denominator: England and Wales then equals the ONS total)."""
     total: dict[str, float] = {}
     for force in forces:
-        for group, value in _force_population().get(force, {}).items():
+        for group, value in _force_population(not pooled).get(force, {}).items():
             total[group] = total.get(group, 0.0) + value
     return total
 
@@ -140,7 +143,7 @@ def _finish(table: pd.DataFrame, *, reference: str, forces_of: dict[str, list[st
     t["group_share"] = t["count"] / total.where(total > 0)
     g_low, g_high = intervals.wilson(t["count"], total)
     t["group_share_ci_low"], t["group_share_ci_high"] = g_low, g_high
-    pops = {unit: _population(members) for unit, members in forces_of.items()}
+    pops = {unit: _population(members, pooled=unit == PROJECT_ALL) for unit, members in forces_of.items()}
     t["population"] = [pops[f].get(g, np.nan) for f, g in zip(t["force"], t["group"], strict=True)]
     pop = t["population"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):

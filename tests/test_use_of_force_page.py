@@ -276,3 +276,16 @@ def test_forces_come_from_the_sidebar_not_from_the_stop_search_coverage(uof_stor
     kent = _row(use_of_force_table("kent", "2019/20", store_root=uof_store), "kent", "compliant_handcuffing", "Black")
     assert black["per_1000_residents"] == pytest.approx(
         (MET_BLACK_USES + kent["count"]) / (MET_BLACK_RESIDENTS + kent["population"]) * 1000, rel=1e-12)
+
+
+def test_england_and_wales_rates_divide_by_every_resident_of_england_and_wales(uof_store: Path) -> None:
+    table = use_of_force_table("all", "2019/20", store_root=uof_store)
+    national = table.loc[table["force"].eq("ALL") & table["tactic"].eq("compliant_handcuffing")]
+    assert set(national["area"]) == {"England and Wales"}
+    # ONS Census 2021: 59,597,542 usual residents in England and Wales (the force tables add small noise:
+    # they sum to 59,597,578, ../shared/DATA.md). City of London's residents are in: its uses are counted.
+    assert national["population"].sum() == pytest.approx(59_597_542, abs=100)
+    black = national.loc[national["group"].eq("Black")].iloc[0]
+    # Table_4 2019/20: compliant handcuffing in 39,083 reports with Black subjects
+    assert black["count"] == 39_083
+    assert black["per_1000_residents"] == pytest.approx(39_083 / black["population"] * 1000, rel=1e-12)
