@@ -289,3 +289,28 @@ def test_england_and_wales_rates_divide_by_every_resident_of_england_and_wales(u
     # Table_4 2019/20: compliant handcuffing in 39,083 reports with Black subjects
     assert black["count"] == 39_083
     assert black["per_1000_residents"] == pytest.approx(39_083 / black["population"] * 1000, rel=1e-12)
+
+
+def test_record_level_open_data_shows_shares_of_officer_reports(store_dir: Path) -> None:
+    from data.use_of_force.commands import import_path
+    from tests.test_use_of_force_records import write_open_data
+
+    st.cache_data.clear()
+    import_path(write_open_data(store_dir / "open.xlsx", year="2022/23"), store_root=store_dir)
+    at = _app(page="use-of-force", forces="kent", uof_year="2022/23")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="uof_measure").value == "share"       # record-level: shares of reports by default
+    assert at.radio(key="uof_measure").options == ["Per 1,000 residents", "Share of uses vs share of residents",
+                                                   "Share of officer reports"]
+    texts = _texts(at)
+    assert "Unit: officer reports; share of officer reports" in texts
+    tactics = next(f for f in _figures(at) if f.layout.meta.get("kind") == "use_of_force")
+    assert tactics.layout.meta["measure"] == "share" and tactics.layout.meta["area"] == "Kent Police"
+    shares = {t.name: _array(t.x).astype(float) for t in tactics.data}
+    # by hand (tests/test_use_of_force_records.kent_reports): compliant handcuffing in 9 of 20 Black and
+    # 10 of 40 White reports; the first tactic row is compliant handcuffing
+    assert shares["Black"][0] == pytest.approx(9 / 20) and shares["White"][0] == pytest.approx(10 / 40)
+    table = use_of_force_table("kent", "2022/23", store_root=store_dir)
+    black = _row(table, "kent", "compliant_handcuffing", "Black")
+    assert _metric(at, "Compliant handcuffing: Black per 1,000") == f"{black['per_1000_residents']:.1f}"
+    st.cache_data.clear()
