@@ -210,3 +210,25 @@ def test_every_page_on_real_archive_files_is_screenshotted(real_server: str, bro
     assert not _metric_values(page)
     _screenshot(page, SHOTS / "real-missing-period.png")
     page.close()
+
+
+def test_a_click_on_a_force_in_the_forest_plot_drills_the_app_into_it(server: str, browser: object) -> None:
+    page = _open(browser, f"{server}/compare?start=2019-01&end=2019-06", expect=".js-plotly-plot")
+    forest = page.locator(".js-plotly-plot").first
+    names = page.evaluate("""() => {
+        const plot = document.querySelectorAll('.js-plotly-plot')[0];
+        return plot.data.filter(t => t.type === 'scatter' && t.mode && t.mode.includes('markers'))
+            .map(t => [t.name, (t.customdata || []).map(c => Array.isArray(c) ? c[0] : c)]);
+    }""")
+    assert names, "the forest plot has force markers"
+    point = forest.locator(".scatterlayer .trace .points path").first
+    point.click(force=True)
+    _settle(page)
+    page.wait_for_selector('[data-testid="stMain"] h1:has-text("Overview")', timeout=90_000)
+    _settle(page)
+    chosen = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.inner_text()
+    assert "Durham Constabulary" in chosen or "Gloucestershire Constabulary" in chosen
+    assert "forces=" in page.url and ("forces=durham" in page.url or "forces=gloucestershire" in page.url)
+    _back(page)
+    assert _title(page) == "Compare forces"
+    page.close()
