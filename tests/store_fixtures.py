@@ -85,7 +85,10 @@ def build_fixture_store(store: Path, csv_folder: Path) -> Path:
 
 
 def build_real_store(store: Path, shared: Path) -> Path:
-    """Every archive CSV in ../shared imported as a user would."""
+    """Every archive CSV and Home Office use-of-force table in ../shared imported as a user would."""
     done = import_folder(store, shared / "data" / "police_uk" / "archive")
     assert done.returncode == 0, done.stderr
+    for table in sorted((shared / "data" / "use_of_force" / "home_office_tables").glob("*.ods")):
+        done = import_folder(store, table)
+        assert done.returncode == 0, done.stderr
     return store
