@@ -19,9 +19,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.compare import compare
-from app import navigation
 from analysis.rates import disparity, rates
 from analysis.selection import Selection, select
+from app import navigation
 from data import schema
 from data.demo import DEMO_LABEL, demo_records
 from data.store import Store
