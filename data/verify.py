@@ -57,7 +57,7 @@ class VerifyReport:
     def summary(self) -> str:
         if self.busy:
             return f"not checked: {self.busy}"
-        state = "intact" if not self.problems else f"{len(self.problems)} problems"
+        state = "intact" if not self.problems else f"{len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}"
         return (f"{self.root}: {self.files} data files, {self.records:,} records checked against the manifest; "
                 f"{state}.")
 
