@@ -123,8 +123,12 @@ class Selection:
 
 
 def select(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
-    """The records in the selection's forces and months that pass every filter (never de-duplicated)."""
+    """The records in the selection's forces and months that pass every filter (never de-duplicated).
+
+    When every record passes (the whole store selected), the records themselves are returned, not a copy:
+    callers treat records as read-only."""
     mask = records["force"].isin(selection.forces) & records["month"].isin(selection.months)
     for column, allowed in selection.filters:
         mask &= records[column].isin(allowed)
-    return records.loc[mask.to_numpy(bool)]
+    keep = mask.to_numpy(bool)
+    return records if keep.all() else records.loc[keep]

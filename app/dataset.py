@@ -63,7 +63,9 @@ def _manifest(root: str, signature: str) -> pd.DataFrame:
     return Store(root).manifest()
 
 
-@st.cache_data(show_spinner="Loading the stored records...", max_entries=2)
+# st.cache_resource, not st.cache_data: cache_data hands every run its own unpickled copy of the whole
+# frame (seconds and gigabytes at ten national years); the records are read-only everywhere, so share them.
+@st.cache_resource(show_spinner="Loading the stored records...", max_entries=2)
 def _store_records(root: str, signature: str) -> tuple[pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
     records = Store(root).read()
     manifest = Store(root).manifest()
@@ -85,6 +87,12 @@ def _demo(version: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str
             views.filter_options(records))
 
 
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _demo_shared(version: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
+    """The demo from its disk cache, once per server process, shared by every run without a copy."""
+    return _demo(version)
+
+
 def load() -> Dataset:
     """The dataset for this run (cached; re-read when the store's manifest changes)."""
     root = store_root()
@@ -94,10 +102,12 @@ def load() -> Dataset:
         records, months, forces, options = _store_records(str(root), signature)
         return Dataset(records, manifest, False, f"store:{root}:{signature}", str(root), tuple(months),
                        tuple(forces), options)
-    records, manifest, months, forces, options = _demo(_demo_version())
+    records, manifest, months, forces, options = _demo_shared(_demo_version())
     return Dataset(records, manifest, True, "demo", str(root), tuple(months), tuple(forces), options)
 
 
 def forget() -> None:
     """Drop every cached load and table (after a fetch or an import changed the store)."""
     st.cache_data.clear()
+    _store_records.clear()
+    _demo_shared.clear()

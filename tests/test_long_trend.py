@@ -162,3 +162,13 @@ def test_disparity_page_shows_the_long_view(store_dir: Path) -> None:
         assert charts
     finally:
         st.cache_data.clear()
+
+
+def test_select_returns_the_records_themselves_when_nothing_is_left_out(records: pd.DataFrame) -> None:
+    # speed at ten years (issue 11 section 3): selecting the whole store must not copy it
+    whole = Selection.build("kent,leicestershire", MONTHS[0], MONTHS[-1])
+    assert select(records, whole) is records
+    part = Selection.build("kent", MONTHS[0], MONTHS[-1])
+    chosen = select(records, part)
+    assert chosen is not records and set(chosen["force"].astype(str)) == {"kent"}
+    assert len(chosen) == int(records["force"].eq("kent").sum())
