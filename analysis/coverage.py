@@ -44,7 +44,7 @@ def restrict_to_published(selection: Selection, manifest: pd.DataFrame | None) -
     partial: dict[str, str] = {}
     held: list[tuple[str, int]] = []
     for force in selection.forces:
-        states = [status.get((force, m), "not fetched") for m in months]
+        states = [status.get((force, m), "not in the store") for m in months]
         published = sum(s in PUBLISHED for s in states)
         if not published:
             counts = pd.Series(states).value_counts()

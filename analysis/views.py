@@ -19,7 +19,7 @@ from data.months import add_months, month_range
 POOLED = "ALL"
 STATUS_ORDER = ("ok", "empty", "not_published", "failed", "not_fetched")
 STATUS_LABELS = {"ok": "ok", "empty": "empty (0 searches)", "not_published": "not published",
-                 "failed": "failed", "not_fetched": "not fetched"}
+                 "failed": "failed", "not_fetched": "not in the store"}
 # Widget name -> canonical column of the records it filters.
 FILTER_COLUMNS: dict[str, str] = {
     "legislation": "legislation_group", "object": "object_of_search", "age": "age_range",

@@ -224,7 +224,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"{len(records):,} records from {len(held)} force-months written to {args.output} ({fmt}).")
     if missing:
         print(f"note: {missing} force-months of the selection are not stored as ok or empty "
-              "(not fetched, not published or failed); see `python -m data status`.", file=sys.stderr)
+              "(not in the store, not published or failed); see `python -m data status`.", file=sys.stderr)
     return EXIT_OK
 
 

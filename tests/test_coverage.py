@@ -24,7 +24,7 @@ def test_unpublished_and_unfetched_forces_are_left_out_with_reasons():
     assert "3 not published" in coverage.left_out["greater-manchester"]
     assert coverage.partial["surrey"].startswith("1 of 3 months published")
     assert "2024-02 not published" in coverage.partial["surrey"] and "2024-03 failed" in coverage.partial["surrey"]
-    assert "2 not fetched" not in coverage.partial["essex"] and "2024-01 not fetched" in coverage.partial["essex"]
+    assert "2 not in the store" not in coverage.partial["essex"] and "2024-01 not in the store" in coverage.partial["essex"]
     assert "kent" not in coverage.partial
     assert any("Greater Manchester" in line for line in coverage.notes())
 

@@ -88,7 +88,7 @@ def test_coverage_marks_every_cell_and_counts_statuses() -> None:
     summary = views.coverage_summary(cells)
     assert summary == {"ok": 1, "empty": 0, "not_published": 1, "failed": 1, "not_fetched": 1, "cells": 4}
     assert views.coverage_sentence(summary) == ("1 of 4 force-months have data; 1 not published, 1 failed, "
-                                                "1 not fetched.")
+                                                "1 not in the store.")
     matrix = views.coverage_matrix(cells)
     assert matrix.shape == (2, 2)
     assert matrix.loc["Kent Police", "2024-05"] == views.STATUS_ORDER.index("not_published")
@@ -140,7 +140,7 @@ def test_gaps_and_store_summary_name_what_is_missing() -> None:
     gaps = views.coverage_gaps(views.coverage(manifest, ["kent", "essex"], ["2024-04", "2024-05"]))
     assert gaps.to_dict("records") == [
         {"Force": "Kent Police", "Month": "2024-05", "Status": "not published", "Reason": "not listed"},
-        {"Force": "Essex Police", "Month": "2024-05", "Status": "not fetched", "Reason": ""}]
+        {"Force": "Essex Police", "Month": "2024-05", "Status": "not in the store", "Reason": ""}]
     assert views.store_summary(manifest) == ("3 force-months recorded (1 ok, 1 empty (0 searches), 1 not "
                                              "published), 2024-04 to 2024-05, 10 records.")
     assert views.store_summary(pd.DataFrame()) == "The store is empty."

@@ -21,7 +21,7 @@ from analysis.figures.base import (
 from analysis.quality import FIELDS as FIELD_WORDS
 
 STATUS_LABELS = {"ok": "ok", "empty": "empty (0 searches)", "not_published": "not published", "failed": "failed",
-                 "not_fetched": "not fetched"}
+                 "not_fetched": "not in the store"}
 QUALITY_FIELDS = {
     "share_no_location": "No location", "share_date_only": "Date only (no time)",
     "share_ethnicity_not_stated": "Ethnicity not stated", "share_outcome_not_recorded": "Outcome missing",
@@ -38,11 +38,11 @@ _FIELD_OF_SHARE = {"share_outcome_not_recorded": "outcome",
 
 def coverage_figure(manifest: pd.DataFrame, *, forces: list[str] | None = None, months: list[str] | None = None,
                     demo: bool = False, title: str | None = None) -> go.Figure:
-    """Heatmap force x month coloured by manifest status (ok / empty / not published / failed / not fetched).
+    """Heatmap force x month coloured by manifest status (ok / empty / not published / failed / not in the store).
 
     Accepts a manifest (data.store.Store.manifest(), data.demo.demo_manifest(): force, month, status; records
     and reason in hover when present) or analysis.views.coverage cells. `forces` / `months` give the grid
-    (cells missing from the manifest are 'not fetched'); by default the manifest's own forces and months.
+    (cells missing from the manifest are 'not in the store'); by default the manifest's own forces and months.
     z holds the index of the status in analysis.colours.STATUS_ORDER.
     """
     require(manifest, ("force", "month", "status"), kind="coverage")
