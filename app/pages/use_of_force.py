@@ -69,7 +69,7 @@ def _use_of_force(dataset: Dataset, selection: Selection, years: list[str], *, d
     if demo_uof:
         st.caption(f"{DEMO_LABEL}: generated use-of-force reports for {year}, not police records.")
     elif dataset.demo:
-        st.caption("The use-of-force figures below come from the stored Home Office data, not the synthetic demo; "
+        st.caption("The use-of-force figures below come from the stored use-of-force data, not the synthetic demo; "
                    "only the more-thorough-search section uses the demo records.")
     caveats = (f"Counts are {view.count_unit or 'use-of-force counts'}, not people or incidents; ethnicity is "
                "officer-perceived, residents' ethnicity (Census 2021) self-defined.",)
