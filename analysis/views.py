@@ -642,3 +642,8 @@ def implausible_display(flags: pd.DataFrame) -> pd.DataFrame:
         "Median of the months around it": flags["neighbour_median"].to_numpy(),
         "Robust z": flags["robust_z"].round(1).to_numpy(),
     })
+
+
+def without_folder(text: str, folder: str) -> str:
+    """A message about an uploaded file without the server's temporary folder in it (the file's own name)."""
+    return text.replace(folder.rstrip("/") + "/", "").replace(folder, "the upload")

@@ -102,8 +102,14 @@ def _import(uploads: list, *, allow_empty: bool = False) -> None:
             path = Path(folder) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
             paths.append(path)
-        summary = archive.import_paths(Store(), paths, other=import_use_of_force, allow_empty=allow_empty)
-    _finish("Import finished", views.import_summary_lines(summary), failed=not summary.ok)
+        try:
+            summary = archive.import_paths(Store(), paths, other=import_use_of_force, allow_empty=allow_empty)
+        except StopSearchDataError as error:
+            # name the uploaded file, never the server's temporary folder
+            _finish("Import failed", [views.without_folder(str(error), folder)], failed=True)
+            return
+        lines = [views.without_folder(line, folder) for line in views.import_summary_lines(summary)]
+    _finish("Import finished", lines, failed=not summary.ok)
 
 
 def _finish(title: str, lines: list[str], *, failed: bool) -> None:
