@@ -7,7 +7,6 @@ Black subjects; Black subjects in 20.6% of CED (Taser) and 25.6% of firearms rep
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -28,11 +27,10 @@ def reports() -> pd.DataFrame:
     return demo_use_of_force_reports()
 
 
-def test_same_seed_same_frame_other_seed_differs_and_fast() -> None:
+def test_same_seed_same_frame_other_seed_differs() -> None:
+    # how fast the demo builds is measured in benchmarks/, never asserted here (a busy machine is slower)
     _cached.cache_clear()
-    start = time.perf_counter()
     first = demo_use_of_force_reports()
-    assert time.perf_counter() - start < 2.0
     _cached.cache_clear()
     pd.testing.assert_frame_equal(first, demo_use_of_force_reports(2021))
     other = demo_use_of_force_reports(7)
