@@ -47,7 +47,9 @@ FIELDS: dict[str, str] = {
     "trend_window": "str",     # the trend's months: every stored month, or the sidebar's period
     "sort": "str",             # league table order on Compare forces
     "uof_year": "str",         # use-of-force financial year
-    "uof_tactic": "str",       # use-of-force tactic
+    "uof_tactic": "str",       # use-of-force tactic in the per-force table
+    "uof_group": "str",        # use-of-force group compared with the reference (officer-perceived, broad)
+    "uof_measure": "str",      # use-of-force unit: per 1,000 residents, or shares
     "map_group": "list",       # groups shown on the map
 }
 # The sidebar's keys are drawn on every page and always written; a page's own keys are written once they
