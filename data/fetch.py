@@ -81,6 +81,16 @@ def fetch(store: Store, forces: str | Iterable[str], months: Iterable[str], *, c
     month_list = sorted({normalise_month(m) for m in months})
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers!r}")
+    # One writer per store for the whole run (what is stored is read, fetched and written under one hold):
+    # an import or another fetch started meanwhile waits, then fails with one line naming this process.
+    with store.writing():
+        return _fetch_locked(store, force_ids, month_list, client=client, workers=workers, refresh=refresh,
+                             progress=progress, archive=archive, started=started)
+
+
+def _fetch_locked(store: Store, force_ids: list[str], month_list: list[str], *, client: PoliceApiClient | None,
+                  workers: int, refresh: bool, progress: Progress | None, archive: ArchiveOptions | None,
+                  started: float) -> FetchSummary:
     pairs = [(f, m) for m in month_list for f in force_ids]
     stored = {(e.force, e.month): e.status for e in store.entries()}
     todo = [p for p in pairs if refresh or stored.get(p) not in DONE_STATUSES]
