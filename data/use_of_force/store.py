@@ -1,6 +1,7 @@
 """The use-of-force part of the local store: tidy Parquet per source and year, and its manifest."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -52,6 +53,13 @@ class UseOfForceStore:
         self.root = Path(root) if root is not None else store_root()
         self.folder = self.root / SUBDIR
 
+    def writing(self, *, wait: float | None = None) -> contextlib.AbstractContextManager[None]:
+        """Hold the store's writer lock (data.store_lock, shared with the stop-and-search store in the same root)
+        for a whole import or fetch; every write below takes it too, and nested holders share it."""
+        from data.store import Store
+
+        return Store(self.root).writing(wait=wait)
+
     # -- manifest -------------------------------------------------------------------------------
     @property
     def manifest_path(self) -> Path:
@@ -67,7 +75,7 @@ class UseOfForceStore:
                              hint="Move it aside and import or fetch again.", file=str(self.manifest_path)) from exc
 
     def _record(self, entry: ManifestEntry) -> ManifestEntry:
-        with _LOCK:
+        with self.writing(), _LOCK:
             data = self._load()
             data[f"{entry.dataset}/{entry.year}"] = {**asdict(entry), "files": list(entry.files)}
             atomic_write_text(self.manifest_path, json.dumps(data, indent=1, sort_keys=True))
@@ -92,20 +100,25 @@ class UseOfForceStore:
         if dataset not in DATASETS:
             raise ValueError(f"dataset must be one of {DATASETS}, not {dataset!r}")
         year = financial_year(year)
-        checksums, files = [], []
-        for part, frame in parts.items():
-            target = self.path(dataset, year, part)
-            table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
-            checksums.append(atomic_write_parquet(target, table))
-            files.append(str(target.relative_to(self.root)))
         n = rows if rows is not None else max((len(f) for f in parts.values()), default=0)
-        return self._record(ManifestEntry(dataset=dataset, year=year, status="ok" if n else "empty", rows=int(n),
-                                          source=source, retrieved_at=_now(), checksum=",".join(checksums),
-                                          reason="", files=tuple(files)))
+        with self.writing():  # the parts and their manifest entry in one critical section
+            checksums, files = [], []
+            for part, frame in parts.items():
+                target = self.path(dataset, year, part)
+                table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+                checksums.append(atomic_write_parquet(target, table))
+                files.append(str(target.relative_to(self.root)))
+            return self._record(ManifestEntry(dataset=dataset, year=year, status="ok" if n else "empty",
+                                              rows=int(n), source=source, retrieved_at=_now(),
+                                              checksum=",".join(checksums), reason="", files=tuple(files)))
 
     def record_failure(self, dataset: str, year: str, *, source: str, reason: str) -> ManifestEntry:
         """Record a failed import or download; existing ok data stay in place and stay readable."""
         year = financial_year(year)
+        with self.writing():
+            return self._record_failure(dataset, year, source=source, reason=reason)
+
+    def _record_failure(self, dataset: str, year: str, *, source: str, reason: str) -> ManifestEntry:
         previous = self.entry(dataset, year)
         if previous is not None and previous.status == "ok":
             # keep the good entry's files and rows, but say the latest attempt failed
@@ -117,7 +130,8 @@ class UseOfForceStore:
 
     def save_raw(self, name: str, payload: bytes) -> Path:
         target = self.folder / "raw" / Path(name).name
-        atomic_write_bytes(target, payload)
+        with self.writing():
+            atomic_write_bytes(target, payload)
         return target
 
     def years(self, dataset: str) -> list[str]:
