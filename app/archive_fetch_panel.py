@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import dataset as dataset_module
+from app.safe_text import markdown_text
 from data import reference_data
 from data.api import PoliceApiClient
 from data.archive_fetch import ArchiveOptions, estimate, plan_for
@@ -75,7 +76,7 @@ def _plan(ids: tuple[str, ...], first: str, last: str) -> None:
             _, chosen = plan_for(months, options=options)
             figures = estimate(chosen, list(ids), options=options)
     except StopSearchDataError as exc:
-        st.error(f"The archive could not be planned: {exc}")
+        st.error(f"The archive could not be planned: {markdown_text(exc)}")
         return
     stored = sum(1 for e in Store().entries()
                  if e.status in ("ok", "empty") and e.force in ids and first <= e.month <= last)
@@ -96,7 +97,7 @@ def _fetch(ids: tuple[str, ...], months: list[str]) -> None:
                             progress=progress)
     except StopSearchDataError as exc:
         bar.empty()
-        st.error(f"The download stopped ({exc}); what was stored so far is kept. Start it again to resume.")
+        st.error(f"The download stopped ({markdown_text(exc)}); what was stored so far is kept. Start it again to resume.")
         return
     bar.empty()
     st.session_state[RESULT] = ("Download finished", summary.lines(), bool(summary.failed))

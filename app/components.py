@@ -17,6 +17,7 @@ from analysis.figures.describe import describe
 from analysis.selection import Selection
 from analysis.views import Headline
 from app.dataset import Dataset
+from app.safe_text import markdown_lines, markdown_text
 from data.errors import StopSearchDataError
 
 log = logging.getLogger("dashboard")
@@ -31,7 +32,7 @@ def guard(what: str = "page") -> Iterator[None]:
     try:
         yield
     except StopSearchDataError as exc:
-        st.error(str(exc))
+        st.error(markdown_lines(str(exc).splitlines()))
     except Exception:  # noqa: BLE001 - the page must never show a traceback
         log.exception("error while drawing the %s", what)
         st.error(GENERIC_ERROR)
@@ -151,7 +152,7 @@ def note(text: str) -> None:
 def link_notes(notes: Sequence[str]) -> None:
     """What a link asked for that the data do not have: said on the page, never silently replaced."""
     for line in notes:
-        st.warning(line, icon=":material/link_off:")
+        st.warning(markdown_text(line), icon=":material/link_off:")
 
 
 def no_published_data(coverage: Coverage) -> None:
@@ -168,4 +169,4 @@ def fallback_note(key: str) -> None:
 
     text = state.fallback_note(key)
     if text:
-        st.caption(text)
+        st.caption(markdown_text(text))

@@ -1,6 +1,7 @@
 """Shared pieces of the figure builders: group order, hover text, watermark, meta, layout."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -126,9 +127,74 @@ def has_watermark(fig: go.Figure) -> bool:
     return any(a.name == WATERMARK_NAME for a in fig.layout.annotations or ())
 
 
+# Plotly renders a few HTML tags in every text (hover, ticks, legend, titles): <a href> as a link, <span style>
+# with CSS. Stored labels are untrusted; only the bare formatting tags the figures themselves write are kept.
+_TAG = re.compile(r"<[^<>]*>?|>")
+_KEPT_TAGS = re.compile(r"</?(?:b|i|em|sup|sub|extra)>|<br ?/?>", re.IGNORECASE)
+_TRACE_TEXT = ("hovertext", "text", "name", "x", "y", "customdata", "hovertemplate", "texttemplate", "labels",
+               "legendgroup")
+
+
+def plotly_text(value: object) -> str:
+    """An untrusted label as Plotly text: `&`, `<` and `>` as entities, so Plotly shows them and parses no tag."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _defuse(text: str) -> str:
+    """`text` with every tag but the bare formatting ones (<b>, <br>, <i>, <sup>, <sub>, <extra>) escaped."""
+    if "<" not in text and ">" not in text:
+        return text
+    return _TAG.sub(lambda m: m.group() if _KEPT_TAGS.fullmatch(m.group()) else plotly_text(m.group()), text)
+
+
+def _needs(value: object) -> bool:
+    if isinstance(value, str):
+        return "<" in value or ">" in value
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "OU" and any(_needs(v) for v in value.ravel().tolist())
+    if isinstance(value, (list, tuple)):
+        return any(_needs(v) for v in value)
+    return False
+
+
+def _defused(value: object) -> object:
+    """`value` (a string, or nested lists/tuples/arrays of them) defused; the same object when nothing needs it."""
+    if not _needs(value):
+        return value
+    if isinstance(value, str):
+        return _defuse(value)
+    if isinstance(value, np.ndarray):
+        return np.array([_defused(v) for v in value.ravel().tolist()], dtype=object).reshape(value.shape)
+    return type(value)(_defused(v) for v in value)
+
+
+def defuse_figure(fig: go.Figure) -> go.Figure:
+    """Escape tags other than bare formatting ones in every trace's and the layout's text (see _KEPT_TAGS):
+    a stored label `<a href=...>` or `<span style=...>` shows as text, never as a link or styled element."""
+    for trace in fig.data:
+        for name in _TRACE_TEXT:
+            if name in trace and trace[name] is not None:
+                value = trace[name]
+                fixed = _defused(value)
+                if fixed is not value:
+                    trace[name] = fixed
+    if fig.layout.title.text:
+        fig.layout.title.text = _defuse(fig.layout.title.text)
+    for annotation in fig.layout.annotations or ():
+        if annotation.text:
+            annotation.text = _defuse(annotation.text)
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        if axis.ticktext is not None:
+            axis.ticktext = _defused(list(axis.ticktext))
+        if axis.title.text:
+            axis.title.text = _defuse(axis.title.text)
+    return fig
+
+
 def finish(fig: go.Figure, *, kind: str, title: str, demo: bool, meta: dict[str, object] | None = None,
            x_title: str | None = None, y_title: str | None = None, note: str = "") -> go.Figure:
-    """Title, axis titles, fonts, legend, meta {'kind': ..., 'demo': ...} and the demo watermark."""
+    """Title, axis titles, fonts, legend, meta {'kind': ..., 'demo': ...}, the demo watermark, and untrusted
+    labels' tags escaped (defuse_figure)."""
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left"), template="plotly_white", font=dict(family=FONT, size=13),
         hoverlabel=dict(namelength=-1), legend=dict(title=dict(text="")),
@@ -147,7 +213,7 @@ def finish(fig: go.Figure, *, kind: str, title: str, demo: bool, meta: dict[str,
         fig.update_layout(margin=dict(t=90))
     if demo:
         add_watermark(fig)
-    return fig
+    return defuse_figure(fig)
 
 
 def empty_figure(*, kind: str, title: str, demo: bool, message: str = "No data for this selection") -> go.Figure:

@@ -9,6 +9,7 @@ from analysis.force_rates import force_rate_table
 from analysis.selection import Selection
 from app import charts, components, state, tables
 from app.dataset import Dataset
+from app.safe_text import markdown_text
 from data import reference_data
 
 EXPLAINER = """
@@ -60,7 +61,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Compare forces")
     components.explainer(EXPLAINER)
     everyone = tables.every_force(dataset, selection)
-    st.caption(everyone.describe())
+    st.caption(markdown_text(everyone.describe()))
     table = tables.table("compare", dataset, everyone)
 
     groups = views.comparison_groups(table)

@@ -9,6 +9,7 @@ from analysis import implausible, views
 from analysis.selection import Selection
 from app import charts, components, long_view, state, tables
 from app.dataset import Dataset
+from app.safe_text import markdown_text
 
 EXPLAINER = """
 **Rates and ratios for every group.** Switch between the five broad groups and the 19 Census groups in the
@@ -25,7 +26,7 @@ MIX_DIMENSIONS = {"legislation_group": "Legislation", "object_of_search": "Objec
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Disparity")
     components.explainer(EXPLAINER)
-    st.caption(selection.describe())
+    st.caption(markdown_text(selection.describe()))
 
     rates = tables.table("rates", dataset, selection)
     disparity = tables.table("disparity", dataset, selection)

@@ -17,6 +17,7 @@ from analysis.figures.maps import district_funnel_figure, district_map_figure, f
 from analysis.selection import Selection, select
 from app import charts, components, state, tables
 from app.dataset import Dataset
+from app.safe_text import markdown_text
 from data import reference_data
 from data.store import Store
 
@@ -110,7 +111,7 @@ def _district_view(dataset: Dataset, selection: Selection, force: str, group: st
     if row["in_districts"] == 0:
         why = ("none of its searches of persons in the selection has a location" if row["searches_of_persons"]
                else "it has no searches of persons in the selection")
-        st.warning(f"No district figures for {name}: {why}. data.police.uk publishes some forces' months "
+        st.warning(f"No district figures for {markdown_text(name)}: {why}. data.police.uk publishes some forces' months "
                    "without coordinates (South Yorkshire's recent months, for one), so a district map would be "
                    "empty, not zero. Choose another period or force; force-level rates are on Overview.",
                    icon=":material/location_off:")
@@ -153,7 +154,7 @@ def _points(dataset: Dataset, selection: Selection) -> None:
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Map")
     components.explainer(EXPLAINER)
-    st.caption(selection.describe())
+    st.caption(markdown_text(selection.describe()))
     groups = [g for g in views.reference_options(selection.level) if g]
     state.prepare("map_choice_group", groups, "Black" if "Black" in groups else groups[0])
     state.prepare("map_measure", list(MEASURES), "rate")

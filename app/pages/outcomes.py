@@ -7,6 +7,7 @@ from analysis import views
 from analysis.selection import Selection
 from app import charts, components, state, tables
 from app.dataset import Dataset
+from app.safe_text import markdown_text
 
 EXPLAINER = """
 **What happened after the search.** The share of searches of each group that ended in arrest, no further
@@ -18,7 +19,7 @@ was looking for. Searches with no recorded outcome are left out of the shares an
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Outcomes")
     components.explainer(EXPLAINER)
-    st.caption(selection.describe())
+    st.caption(markdown_text(selection.describe()))
     result = tables.table("outcomes", dataset, selection)
 
     groups = [g for g in views.comparison_groups(result.outcomes) if g != selection.reference]

@@ -7,6 +7,7 @@ from analysis import views
 from analysis.selection import Selection
 from app import charts, components, state, tables
 from app.dataset import Dataset
+from app.safe_text import markdown_text
 
 EXPLAINER = """
 **How often are people in each ethnic group stopped and searched, for every 1,000 residents of that group?**
@@ -23,7 +24,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Overview")
     components.explainer(EXPLAINER.format(
         definition=OFFICER_DEFINED if selection.ethnicity == "officer" else SELF_DEFINED))
-    st.caption(selection.describe())
+    st.caption(markdown_text(selection.describe()))
     pooled = views.pooled_sentence(selection)
     if pooled:
         st.caption(pooled)

@@ -7,6 +7,7 @@ from analysis import implausible, views
 from analysis.selection import Selection
 from app import charts, components, store_health, tables
 from app.dataset import Dataset
+from app.safe_text import markdown_text
 
 EXPLAINER = """
 **Can the numbers be trusted?** Which force-months are in the data (ok), published with no searches
@@ -23,7 +24,7 @@ IMPLAUSIBLE_EXPLAINER = (
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Data quality")
     components.explainer(EXPLAINER)
-    st.caption(selection.describe())
+    st.caption(markdown_text(selection.describe()))
     if not selection.forces:
         components.note("No chosen force published a month of this period, so there are no records to check; "
                         "the store's health is below. Fetch the months on Get data.")
