@@ -261,7 +261,7 @@ def rates_from_counts(counts: Counts, *, months: int, pooled: bool | None = None
         "population": pd.array(population, dtype="Float64").astype("Int64"),
         "rate_per_1000": rate, "ci_low": ci_low, "ci_high": ci_high, "months": np.repeat(months_of, n_g),
         "reason": reasons, "small_n": searches < SMALL_N, "forces": np.repeat(forces_col, n_g),
-        "effective_population": effective, "census": counts.census,
+        "effective_population": effective, "census": int(counts.census),   # 2011 or 2021 (an int: CSV-stable)
     })[RATES_COLUMNS]
 
 
@@ -377,6 +377,6 @@ def disparity_from_rates(table: pd.DataFrame, *, reference: str, months: int) ->
         "ratio_if_not_stated_group": np.where(interval, if_group, np.nan),
         "ratio_if_not_stated_reference": np.where(interval, if_reference, np.nan),
         "reason": reason, "small_n": (a < SMALL_N) | (c < SMALL_N), "forces": rows["forces"].to_numpy(),
-        "census": rows["census"].to_numpy() if "census" in rows.columns else "",
+        "census": rows["census"].to_numpy("int64") if "census" in rows.columns else 2021,
     })
     return out.reset_index(drop=True)[DISPARITY_COLUMNS]
