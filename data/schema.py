@@ -78,7 +78,7 @@ def _mapped(column: str, raw: pd.Series, dtype: pd.CategoricalDtype, *, via=None
 
 def add_derived_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the mapped categories. Unseen labels become <NA> in the derived column; the raw label stays."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # new columns only: the caller's frame is never changed (copy-on-write)
     out["self_defined_group"] = _mapped("self_defined_ethnicity", out["self_defined_ethnicity"],
                                         DERIVED_COLUMNS["self_defined_group"])
     out["self_defined_broad"] = _mapped("self_defined_ethnicity", out["self_defined_ethnicity"],
