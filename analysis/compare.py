@@ -28,14 +28,15 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from analysis.intervals import log_ratio_se
+from analysis.lazy_stats import stats
 from analysis.rates import POOLED, Counts, count, disparity_from_rates, rates_from_counts, reference_columns
 from analysis.selection import Selection
 
-Z95 = float(stats.norm.ppf(0.975))
-Z998 = float(stats.norm.ppf(0.999))
+Z95 = float(ndtri(0.975))  # = scipy.stats.norm.ppf(0.975), bit for bit (norm._ppf is ndtri)
+Z998 = float(ndtri(0.999))
 MIN_UNITS = 5
 WINSOR = 0.10
 METHODS = ("additive", "multiplicative", "none")

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis import SMALL_N, intervals
 from analysis.compare import Z95, Z998, dispersion
+from analysis.lazy_stats import stats
 from analysis.rates import codes as group_codes
 from analysis.rates import disparity_from_rates, group_setup, person_mask
 from analysis.selection import Selection

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
-from scipy.special import ndtri
-from scipy.stats.contingency import relative_risk
+from scipy.special import betaincinv, gammaincinv, ndtri
+
+# scipy.stats costs ~2 s to import and the first page draws intervals, so the array functions call the
+# scipy.special functions behind scipy.stats.chi2.ppf and beta.ppf (tests/test_intervals_lazy.py checks that
+# they agree bit for bit); only the result objects below import scipy.stats, where they need it.
 
 
 class Interval(NamedTuple):
@@ -29,6 +31,22 @@ def _f(x: object) -> np.ndarray:
     return np.asarray(x, dtype="float64")
 
 
+def _chi2_ppf(q: float, df: np.ndarray) -> np.ndarray:
+    """scipy.stats.chi2.ppf(q, df) for 0 < q < 1, bit for bit (scipy's chi2._ppf is 2*gammaincinv(df/2, q)).
+
+    Invalid df (nan, <= 0) gives nan as chi2.ppf does; garwood() masks those counts anyway."""
+    df = np.asarray(df, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.where(df > 0, 2 * gammaincinv(df / 2, q), np.nan)
+
+
+def _beta_ppf(q: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """scipy.stats.beta.ppf(q, a, b) for 0 <= q <= 1 (betaincinv(a, b, q)); a or b not > 0 gives nan."""
+    a, b = np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.where((a > 0) & (b > 0), betaincinv(a, b, q), np.nan)
+
+
 # --------------------------------------------------------------------------------------------- arrays
 def garwood(count: object, *, confidence_level: float = 0.95) -> Interval:
     """Exact (Garwood 1936) interval for a Poisson mean from an observed count.
@@ -39,8 +57,8 @@ def garwood(count: object, *, confidence_level: float = 0.95) -> Interval:
     k = _f(count)
     alpha = 1 - confidence_level
     with np.errstate(invalid="ignore"):
-        low = np.where(k > 0, stats.chi2.ppf(alpha / 2, 2 * np.maximum(k, 0.5)) / 2, 0.0)
-        high = stats.chi2.ppf(1 - alpha / 2, 2 * np.maximum(k, 0) + 2) / 2
+        low = np.where(k > 0, _chi2_ppf(alpha / 2, 2 * np.maximum(k, 0.5)) / 2, 0.0)
+        high = _chi2_ppf(1 - alpha / 2, 2 * np.maximum(k, 0) + 2) / 2
     bad = ~(k >= 0)
     low = np.where(bad, np.nan, low)
     high = np.where(bad, np.nan, high)
@@ -69,8 +87,8 @@ def clopper_pearson(successes: object, trials: object, *, confidence_level: floa
     x, n = _f(successes), _f(trials)
     alpha = 1 - confidence_level
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(x > 0, stats.beta.ppf(alpha / 2, np.maximum(x, 1), n - x + 1), 0.0)
-        high = np.where(x < n, stats.beta.ppf(1 - alpha / 2, x + 1, np.maximum(n - x, 1)), 1.0)
+        low = np.where(x > 0, _beta_ppf(alpha / 2, np.maximum(x, 1), n - x + 1), 0.0)
+        high = np.where(x < n, _beta_ppf(1 - alpha / 2, x + 1, np.maximum(n - x, 1)), 1.0)
     bad = ~((n > 0) & (x >= 0) & (x <= n))
     return Interval(np.where(bad, np.nan, low)[()], np.where(bad, np.nan, high)[()])
 
@@ -171,6 +189,8 @@ class Proportion:
     def confidence_interval(self, confidence_level: float = 0.95) -> Interval:
         if not self.trials > 0 or not 0 <= self.successes <= self.trials:
             return Interval(float("nan"), float("nan"))
+        from scipy import stats
+
         ci = stats.binomtest(int(self.successes), int(self.trials)).proportion_ci(
             confidence_level=confidence_level, method="wilson")
         return Interval(float(ci.low), float(ci.high))
@@ -194,6 +214,8 @@ class RateRatio:
         a, n1, c, n2 = self.group_cases, self.group_total, self.reference_cases, self.reference_total
         if n1 > 0 and n2 > 0 and 0 <= a <= n1 and 0 <= c <= n2 and float(a).is_integer() \
                 and float(c).is_integer() and float(n1).is_integer() and float(n2).is_integer():
+            from scipy.stats.contingency import relative_risk
+
             ci = relative_risk(exposed_cases=int(a), exposed_total=int(n1), control_cases=int(c),
                                control_total=int(n2)).confidence_interval(confidence_level)
             return Interval(float(ci.low), float(ci.high))

@@ -8,9 +8,9 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis import intervals
+from analysis.lazy_stats import stats
 from analysis.rates import POOLED, SMALL_N, codes, group_setup, person_mask
 from analysis.selection import Selection
 from data import reference_data, vocab

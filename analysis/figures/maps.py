@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import shapely
-from pyproj import Transformer
 
 from analysis.figures.base import RATE_UNIT, finish, fmt_int, fmt_num
 from data import districts as geo
 from data import reference_data
+
+if TYPE_CHECKING:  # shapely and pyproj are imported where maps are drawn, not by every page
+    import shapely
+    from pyproj import Transformer
 
 NO_VALUE_COLOUR = "#d9d9d9"
 RATE_SCALE = "Blues"
@@ -30,17 +33,23 @@ RATIO_TICKS = (0.125, 0.25, 0.5, 1, 2, 4, 8, 16)
 
 @cache
 def _to_wgs84() -> Transformer:
+    from pyproj import Transformer
+
     return Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 
 def _wgs84(geometry: shapely.Geometry) -> shapely.Geometry:
     """British National Grid -> lon/lat, outer rings clockwise (d3-geo), 5 decimals (~1 m)."""
+    import shapely
+
     moved = shapely.transform(geometry, lambda xy: np.round(np.column_stack(
         _to_wgs84().transform(xy[:, 0], xy[:, 1])), 5))
     return moved
 
 
 def _collection(ids: list[str], geometries: np.ndarray, names: list[str]) -> dict:
+    import shapely
+
     features = [{"type": "Feature", "id": i, "properties": {"name": n},
                  "geometry": json.loads(shapely.to_geojson(_wgs84(g), indent=None))}
                 for i, g, n in zip(ids, geometries, names, strict=True)]
@@ -63,6 +72,8 @@ def force_districts(force: str) -> dict:
 
 
 def _label_points(geojson: dict, ids: list[str]) -> tuple[list[float], list[float]]:
+    import shapely
+
     by_id = {f["id"]: shapely.from_geojson(json.dumps(f["geometry"])) for f in geojson["features"]}
     points = [shapely.point_on_surface(by_id[i]) if i in by_id else shapely.Point(np.nan, np.nan) for i in ids]
     return [p.x for p in points], [p.y for p in points]
@@ -70,6 +81,8 @@ def _label_points(geojson: dict, ids: list[str]) -> tuple[list[float], list[floa
 
 def view(geojson: dict, ids: list[str], *, width: int = 700, height: int = 560) -> dict[str, object]:
     """Centre and zoom that show the given areas (web-Mercator tiles are 512 px wide at zoom 0)."""
+    import shapely
+
     chosen = [f for f in geojson["features"] if f["id"] in set(ids)] or geojson["features"]
     if not chosen:
         return dict(center=dict(lon=-2.0, lat=52.8), zoom=5.2)
