@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
@@ -20,6 +21,14 @@ PROJECT = Path(__file__).resolve().parents[1]
 SHARED_ARCHIVE = PROJECT.parent / "shared" / "data" / "police_uk" / "archive"
 START, END = "2023-04", "2024-03"
 TARGET = 600_000
+DATE = re.compile(rb"^([^,]*,)\d{4}-\d{2}-(\d{2})")   # Type,Date,...: the date's year, month and day
+
+
+def into_month(line: bytes, month: str) -> bytes:
+    """A CSV record with its date moved into `month` (day capped at 28); the importer refuses dates outside
+    the month a file is for, so dealt-out records must carry their new month."""
+    stamp = month.encode()
+    return DATE.sub(lambda m: m.group(1) + stamp + b"-" + min(m.group(2), b"28"), line, count=1)
 
 
 def build_year(folder: Path, *, target: int = TARGET) -> tuple[list[Path], int]:
@@ -34,7 +43,7 @@ def build_year(folder: Path, *, target: int = TARGET) -> tuple[list[Path], int]:
     files, start = [], 0
     for k, (force, month) in enumerate(pairs):
         n = target * (k + 1) // len(pairs) - target * k // len(pairs)
-        chunk = [lines[(start + j) % len(lines)] for j in range(n)]
+        chunk = [into_month(lines[(start + j) % len(lines)], month) for j in range(n)]
         start += n
         path = folder / month / f"{month}-{force}-stop-and-search.csv"
         path.parent.mkdir(parents=True, exist_ok=True)

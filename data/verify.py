@@ -10,6 +10,7 @@ import restores it. Runs under the writer lock, so it never sees a write half do
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -26,6 +27,7 @@ from data.errors import StopSearchDataError, StoreError
 from data.safe_text import escape_controls
 from data.store import SOURCE_KEY, STATUSES, ManifestEntry, Store, iter_data_files
 from data.store_lock import StoreBusy, writer_lock
+from data.store_manifest import parse_journal
 
 WITH_FILE = ("ok", "empty")
 
@@ -120,6 +122,8 @@ class _Verifier:
         self.known_forces = set(reference_data.force_ids())
         self.write: dict[tuple[str, str], ManifestEntry] = {}   # entries to (re)write when repairing
         self.drop: set[tuple[str, str]] = set()
+        self.pending: dict[tuple[str, str], Path] = {}  # committed writes whose rename is still to do
+        self.journal_damaged = False
 
     def problem(self, where: object, text: str) -> None:
         self.report.problems.append(Finding(str(where), text))
@@ -131,11 +135,14 @@ class _Verifier:
         self.report.repairs.append(f"{path}: moved to {target}.")
 
     def run(self) -> VerifyReport:
-        for tmp in store_recovery.temporaries(self.store):
-            self.problem(tmp, "a temporary file left by an interrupted write.")
+        temporaries = store_recovery.temporaries(self.store)
+        for tmp in temporaries:
             if self.repair:
+                self.problem(tmp, "a temporary file left by an interrupted write.")
                 self.report.repairs.append(store_recovery.settle(self.store, tmp))
         raw = self._manifest_items()
+        if not self.repair:
+            self._note_temporaries(temporaries, raw)
         entries = self._check_items(raw) if raw is not None else {}
         files = {(p.parent.name, p.stem): p for p in iter_data_files(self.store)}
         if raw is None:
@@ -143,23 +150,54 @@ class _Verifier:
         else:
             self._check_files(entries, files)
         self._check_read_copy()
+        if self.repair and self.journal_damaged and raw is not None:
+            # the journal cannot be appended to: write everything that was read, repairs included
+            for key in self.drop:
+                entries.pop(key, None)
+            self.write = {**entries, **self.write}
+            raw = None
         if self.repair and (self.write or self.drop or raw is None):
             self.store._manifest.update_many(list(self.write.values()), remove=tuple(self.drop),  # noqa: SLF001
                                             replace_all=raw is None)
             self.report.repairs.append(f"{self.store.manifest_path}: {len(self.write)} entries written, "
                                        f"{len(self.drop)} removed.")
+        if self.repair:
+            self.store.compact_manifest()
         return self.report
 
+    def _note_temporaries(self, temporaries: list[Path], raw: list | None) -> None:
+        """Report each temporary once; one whose month's entry already describes it (a write killed between
+        its commit and its rename) is what that month's file is until --repair or the next writer renames it."""
+        entries = {}
+        for item in raw or ():
+            with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+                entry = ManifestEntry.from_json(item)
+                entries[(entry.force, entry.month)] = entry
+        for tmp in temporaries:
+            match = store_recovery.TEMPORARY.match(tmp.name)
+            key = (tmp.parent.name, Path(match.group("target")).stem) if match else None
+            entry = entries.get(key) if key and tmp.parent.parent == self.store.data_dir else None
+            if entry is not None and entry.checksum and _facts(tmp).checksum == entry.checksum:
+                self.pending[key] = tmp
+                self.problem(tmp, "a temporary file left by a write interrupted after its manifest entry was "
+                                  "written (committed); --repair or the next fetch or import finishes it.")
+            else:
+                self.problem(tmp, "a temporary file left by an interrupted write.")
+
     def _manifest_items(self) -> list | None:
-        """The manifest's raw entries; None when it is missing or unreadable (reported)."""
+        """The manifest's raw entries, with its journal applied; None when it is missing or unreadable (reported)."""
         path = self.store.manifest_path
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
             items = payload["entries"]
             if not isinstance(items, list):
                 raise TypeError("'entries' is not a list")
-            return items
+            return self._with_journal(items, payload.get("journal"))
         except FileNotFoundError:
+            if self.store._manifest.journal_path.is_file():  # noqa: SLF001 - a store whose first session was cut short
+                items = self._with_journal([], None)
+                if items:
+                    return items
             if any(True for _ in iter_data_files(self.store)):
                 self.problem(path, "missing, so the store reads as empty although it holds data files.")
             return None
@@ -170,6 +208,31 @@ class _Verifier:
                 os.replace(path, aside)
                 self.report.repairs.append(f"{path}: moved aside to {aside}.")
             return None
+
+    def _with_journal(self, items: list, token: object) -> list:
+        """manifest.json's items with the journal's complete lines applied (a torn last line never
+        committed; a stale journal already folded in). A damaged line is reported and skipped; --repair
+        folds what is readable into manifest.json."""
+        journal = self.store._manifest.journal_path  # noqa: SLF001
+        try:
+            data = journal.read_bytes()
+        except FileNotFoundError:
+            return items
+        read = parse_journal(data, None if token is None else str(token))
+        for problem in read.problems:
+            self.problem(journal, f"{problem}; --repair folds the readable lines into the manifest.")
+        self.journal_damaged = bool(read.problems)
+        if read.stale:
+            return items
+        final: dict[tuple[str, str], dict | None] = {}
+        for op in read.ops:
+            for force, month in op.get("remove") or ():
+                final[(str(force), str(month))] = None
+            for item in op.get("set") or ():
+                final[(str(item.get("force")), str(item.get("month")))] = item
+        kept = [item for item in items if not isinstance(item, dict)
+                or (str(item.get("force")), str(item.get("month"))) not in final]
+        return kept + [item for item in final.values() if item is not None]
 
     def _check_items(self, items: list) -> dict[tuple[str, str], ManifestEntry]:
         entries: dict[tuple[str, str], ManifestEntry] = {}
@@ -209,6 +272,8 @@ class _Verifier:
         for key, entry in sorted(entries.items()):
             path = files.pop(key, None)
             expects_file = entry.status in WITH_FILE or entry.status not in STATUSES
+            if key in self.pending:  # said once, on its temporary
+                continue
             if path is None:
                 if expects_file:
                     self.problem(f"{entry.force} {entry.month}", f"status {entry.status} but "

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -203,8 +205,13 @@ def test_batch_commits_every_write_at_once(store_dir):
     s = Store()
     with s.batch():  # holds the writer lock; the manifest entry is on disk as soon as write_month returns
         s.write_month("kent", "2024-01", records(), source="x")
-        on_disk = json.loads((store_dir / "manifest.json").read_text())["entries"]
-        assert [(e["force"], e["month"]) for e in on_disk] == [("kent", "2024-01")]
+        # on disk = manifest.json plus its journal (data.store_manifest), as another process reads them
+        script = "import sys; from data.store import Store; print([(e.force, e.month) for e in Store(sys.argv[1]).entries()])"
+        seen = subprocess.run([sys.executable, "-c", script, str(store_dir)], capture_output=True, text=True,
+                              check=True, cwd=Path(store.__file__).resolve().parents[1]).stdout.strip()
+        assert seen == "[('kent', '2024-01')]"
+    on_disk = json.loads((store_dir / "manifest.json").read_text())["entries"]  # folded in when the batch ends
+    assert [(e["force"], e["month"]) for e in on_disk] == [("kent", "2024-01")]
 
 
 def test_unknown_labels_are_reported(store_dir):
