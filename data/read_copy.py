@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -93,6 +94,34 @@ def read_cache(path: Path, key: bytes, *, columns: list[str], forces: set[str] |
         return None
     # replaced between the two reads by a copy of another state: not ours to use
     return table if (table.schema.metadata or {}).get(CACHE_KEY) == key else None
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """The table as pandas (booleans as pd.BooleanDtype, dictionaries as categoricals), without copies
+    held at once: each column becomes its own block and arrow frees its buffers as it goes."""
+    return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get, ignore_metadata=True,
+                           split_blocks=True, self_destruct=True)
+
+
+# Columns read from the read copy at a time: the whole arrow table of ten national years is ~0.45 GB
+# beside the ~0.3 GB frame it becomes, so it is read and converted a few columns at a time.
+COLUMN_GROUP = 4
+
+
+def read_cache_frame(path: Path, key: bytes, *, columns: list[str], forces: set[str] | None,
+                     months: set[str] | None, rows: int) -> pd.DataFrame | None:
+    """The selection from the read copy as a frame (a few columns at a time, each part checked against
+    `key` as read_cache does), or None when the copy is absent, stale, unreadable or not `rows` long."""
+    parts = []
+    for start in range(0, max(len(columns), 1), COLUMN_GROUP):
+        table = read_cache(path, key, columns=columns[start:start + COLUMN_GROUP], forces=forces, months=months)
+        if table is None or table.num_rows != rows:
+            return None
+        parts.append(to_frame(table))
+        del table
+    if len(parts) == 1:
+        return parts[0]
+    return pd.concat(parts, axis=1)
 
 
 def write_cache(path: Path, table: pa.Table, key: bytes) -> None:
