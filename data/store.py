@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data import read_copy, schema
+from data import read_copy, schema, store_lock
 from data.errors import StoreError
 from data.months import normalise_month
 from data.store_lock import writer_lock
@@ -155,15 +156,30 @@ class Store:
         return force, normalise_month(month)
 
     # ---- writing
-    def writing(self, *, wait: float | None = None) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def writing(self, *, wait: float | None = None) -> Iterator[None]:
         """Hold the store's writer lock (one writing process at a time) for a whole fetch or import.
 
         Every write takes it too; nested holders in one process share it. When this process takes it,
-        writes a killed writer left half done are finished or undone first."""
+        writes a killed writer left half done are finished or undone first. When the last holder lets go,
+        the manifest's journal is folded into manifest.json (one rewrite per session, not per write)."""
         from data.store_recovery import finish_interrupted_writes
 
-        return writer_lock(self.root, wait=self.lock_wait if wait is None else wait,
-                           on_acquire=lambda: finish_interrupted_writes(self))
+        with writer_lock(self.root, wait=self.lock_wait if wait is None else wait,
+                         on_acquire=lambda: finish_interrupted_writes(self)):
+            try:
+                yield
+            finally:
+                if store_lock._state(self.root).count == 1:  # noqa: SLF001 - the last holder of this process
+                    self.compact_manifest()
+
+    def compact_manifest(self) -> None:
+        """Fold the manifest's journal into manifest.json now (under the writer lock). A failure loses
+        nothing: every commit is already in the journal, so it is logged and the journal kept."""
+        try:
+            self._manifest.compact()
+        except (OSError, StoreError) as exc:
+            log.warning("the manifest journal %s was kept (compaction failed: %s)", self._manifest.journal_path, exc)
 
     def batch(self) -> contextlib.AbstractContextManager[None]:
         """Group many writes (bulk import) under one hold of the writer lock; each is still committed at once."""
@@ -274,7 +290,7 @@ class Store:
         names = list(columns) if columns is not None else list(schema.RAW_COLUMNS)
         if not chosen:
             return schema.coerce_raw(schema.empty_frame()).loc[:, names]
-        files = read_copy.check_files(chosen, self.path_for)
+        files = self._check_files(chosen)
         key = read_copy.cache_key(stored)
         everything = len(chosen) == len(stored)
         expected = sum(e.records for e in chosen)
@@ -303,6 +319,40 @@ class Store:
             if str(frame[name].dtype) != dtype:
                 frame[name] = frame[name].astype(dtype)
         return frame
+
+    def _check_files(self, chosen: list[ManifestEntry]) -> list[Path]:
+        """The files of `chosen`, each checked against its entry (read_copy.check_files).
+
+        Between a commit (the entry's journal line) and its rename, the entry describes the write's
+        temporary: a live writer renames it within moments, so that is waited for briefly; a writer
+        killed there leaves it until the next writer finishes the rename, and meanwhile it is read."""
+        try:
+            return read_copy.check_files(chosen, self.path_for)
+        except StoreError:
+            by_key = {(e.force, e.month): e for e in chosen}
+            return read_copy.check_files(chosen, lambda force, month: self._committed_path(by_key[force, month]))
+
+    def _committed_path(self, entry: ManifestEntry) -> Path:
+        path = self.path_for(entry.force, entry.month)
+        for attempt in range(5):
+            try:
+                read_copy.check_file(entry, path)
+                return path
+            except StoreError:
+                pass
+            pending = []
+            for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    stat = tmp.stat()
+                    if (stat.st_size, stat.st_mtime_ns) == (entry.size, entry.mtime_ns) \
+                            and read_copy.sha256_file(tmp) == entry.checksum:
+                        pending.append(tmp)
+            if not pending:
+                return path  # no write in flight: check_files names what is wrong with the file
+            if attempt == 4:
+                return pending[0]
+            time.sleep(0.05)
+        return path
 
     def read(self, forces: list[str] | None = None, months: list[str] | None = None) -> pd.DataFrame:
         """Canonical records (raw + derived) of the selected forces and months (None = all)."""
