@@ -201,13 +201,17 @@ def run(args: argparse.Namespace) -> int:
                         f"{start} to {end}): {', '.join(coverage.left_out)}.")
     for line in notes:
         print(f"note: {line}", file=sys.stderr)
-    if not coverage.selection.forces:
+    if not coverage.selection.forces and not (args.each_force and str(args.forces).strip().lower() != "all"):
         raise NoPublishedData(views.no_published_data_text(list(base.forces), start, end, {}, app=False))
     if args.each_force:
+        # '--forces all' means every force with data; a force named on its own is reported, with its error
+        # (and a non-zero exit) when it has none
+        every = str(args.forces).strip().lower() == "all"
+        chosen = coverage.selection.forces if every else base.forces
         jobs = [(Selection(forces=(f,), start=start, end=end, ethnicity=args.ethnicity, level=args.level,
                            reference=reference, census=args.census,
                            months_published=tuple(p for p in coverage.selection.months_published if p[0] == f)),
-                 out / slug(f), f) for f in coverage.selection.forces]
+                 out / slug(f), f) for f in chosen]
     else:
         base = coverage.selection
         jobs = [(base, out, base.forces[0] if len(base.forces) == 1 else "ALL")]
