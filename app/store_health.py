@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.dataset import Dataset
-from data.store import Store
+from data.store import Store, manifest_signature
 from data.verify import VerifyReport, verify
 
 
@@ -19,12 +19,7 @@ def render(dataset: Dataset) -> None:
     if dataset.demo:
         st.text("Synthetic demo data: there is no local store to check yet.")
         return
-    try:
-        stat = (Store(dataset.root).manifest_path).stat()
-        signature = f"{stat.st_mtime_ns}-{stat.st_size}"
-    except OSError:
-        signature = "no-manifest"
-    report = _report(dataset.root, signature)
+    report = _report(dataset.root, manifest_signature(dataset.root))  # manifest.json and its journal
     st.text(("Intact: " if report.ok else "Attention: ") + report.summary())  # text, never Markdown
     if report.problems:  # untrusted text (file names, labels): shown as text, never as Markdown
         st.code("\n".join(f.line() for f in report.problems), language=None)

@@ -31,6 +31,7 @@ from data.errors import StoreError
 from data.months import normalise_month
 from data.store_lock import writer_lock
 from data.store_manifest import (  # noqa: F401 - re-exported: the store's public names
+    JOURNAL_SUFFIX,
     MANIFEST_COLUMNS,
     MANIFEST_FORMAT,
     STATUSES,
@@ -367,6 +368,20 @@ class Store:
 
         raw = self.read_raw(columns=list(vocab.MAPPINGS))
         return schema.unknown_labels(raw)
+
+
+def manifest_signature(root: Path | str) -> str:
+    """Changes whenever the store's manifest changes (manifest.json or its journal): a cache key for readers.
+    'no-manifest' for a store never written."""
+    parts = []
+    for name in ("manifest.json", "manifest" + JOURNAL_SUFFIX):
+        try:
+            stat = (Path(root) / name).stat()
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}")
+    return "no-manifest" if parts == ["-", "-"] else "/".join(parts)
 
 
 def iter_data_files(store: Store) -> Iterator[Path]:
