@@ -79,8 +79,9 @@ def place_labels(px: np.ndarray, py: np.ndarray, names: list[str], wanted: np.nd
     """A text position per point ('middle right', 'middle left', 'top center', 'bottom center') or None.
 
     px, py: point positions in pixels (origin bottom left); wanted: points to name; must: points named even
-    when every position overlaps something (the flagged forces). Labels stay inside the plot and off
-    other labels and markers; `must` points go first."""
+    when every position touches a marker (the flagged forces), but never over another label: a flagged
+    force whose name cannot be placed is named in the figure's note instead. Labels stay inside the plot;
+    `must` points go first."""
     width, height = size
     markers = [(x - 6, y - 6, x + 6, y + 6) for x, y in zip(px, py, strict=True)]
     placed: list[tuple[float, float, float, float]] = []
@@ -93,15 +94,15 @@ def place_labels(px: np.ndarray, py: np.ndarray, names: list[str], wanted: np.nd
                    "middle left": (x - GAP_PX - w, y - LINE_PX / 2, x - GAP_PX, y + LINE_PX / 2),
                    "top center": (x - w / 2, y + GAP_PX, x + w / 2, y + GAP_PX + LINE_PX),
                    "bottom center": (x - w / 2, y - GAP_PX - LINE_PX, x + w / 2, y - GAP_PX)}
-        best, best_hits = None, math.inf
+        best, best_hits, best_label_hits = None, math.inf, math.inf
         for position, box in options.items():
             inside = box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height
-            hits = sum(_boxes_overlap(box, b) for b in placed) + sum(
-                _boxes_overlap(box, m) for j, m in enumerate(markers) if j != i)
-            score = hits + (0 if inside else 100)
+            label_hits = sum(_boxes_overlap(box, b) for b in placed)
+            hits = label_hits + sum(_boxes_overlap(box, m) for j, m in enumerate(markers) if j != i)
+            score = hits + (0 if inside else 100) + 1000 * label_hits
             if score < best_hits:
-                best, best_hits = position, score
-        if best_hits == 0 or (must[i] and best is not None):
+                best, best_hits, best_label_hits = position, score, label_hits
+        if best_hits == 0 or (must[i] and best is not None and best_label_hits == 0 and best_hits < 100):
             out[i] = best
             placed.append(options[best])
     return out
@@ -291,6 +292,9 @@ def funnel_figure(table: pd.DataFrame, curve: pd.DataFrame | None = None, *, gro
     if len(labelled) < len(rows):
         note = "Named: " + ("the flagged forces" if len(rows) > LABEL_ALL_UP_TO else "the forces whose names fit") \
             + "; hover (or the table) for the others"
+        crowded = [names[i] for i in np.flatnonzero(flagged) if positions[i] is None]
+        if crowded:
+            note += ". Also flagged (no room for the name): " + ", ".join(crowded)
     return finish(fig, kind="funnel", title=title, demo=demo, meta={"group": str(group), "reference": reference},
                   x_title="precision of the ratio (1 / standard error of log ratio; larger = more searches)",
                   y_title=f"rate ratio, {group} vs {reference} (log scale)", note=note)
