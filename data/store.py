@@ -259,7 +259,7 @@ class Store:
 
     def manifest(self) -> pd.DataFrame:
         """One row per force-month: force, month, status, records, source, retrieved_at, checksum, reason."""
-        rows = [e.to_json() for e in self.entries()]
+        rows = [[getattr(e, name) for name in MANIFEST_COLUMNS] for e in self.entries()]  # scalars: = to_json()
         frame = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
         return frame.astype({"records": "int64"})
 
