@@ -59,3 +59,19 @@ def test_upload_messages_name_the_file_not_the_servers_temporary_folder() -> Non
     folder = "/tmp/stopsearch-upload-abc123"
     message = f"{folder}/2024-13-kent-stop-and-search.csv: '2024-13' is not a month"
     assert views.without_folder(message, folder) == "2024-13-kent-stop-and-search.csv: '2024-13' is not a month"
+
+
+def test_a_trends_text_description_names_drawn_points_not_the_empty_months_before_them() -> None:
+    # a 14-month series: the rolling rate exists from the 12th month on; the first 11 points are not drawn
+    from analysis.figures.describe import describe
+    from analysis.figures.group_charts import trend_figure
+    from analysis.trend import trend
+    from tests.synthetic_records import records_from_counts
+
+    months = [f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01", "2024-02"]
+    counts = pd.DataFrame([{"force": "kent", "month": m, "group": g, "n": n}
+                           for m in months for g, n in (("Black", 30), ("White", 300))])
+    selection = Selection.build(["kent"], months[0], months[-1])
+    text = describe(trend_figure(trend(records_from_counts(counts), selection)))
+    assert "n/a" not in text
+    assert "2023-12" in text and "2024-02" in text and "2023-01" not in text

@@ -37,6 +37,21 @@ def _heatmap(trace: go.Heatmap) -> str:
     return f"{out}; highest: {_point(hover[hi])}; lowest: {_point(hover[lo])}"
 
 
+def _values(trace: object) -> np.ndarray | None:
+    """The trace's plotted values (y, else x) as floats, or None when they cannot be read."""
+    for axis in ("y", "x"):
+        data = getattr(trace, axis, None)
+        if data is None:
+            continue
+        try:
+            values = np.asarray(data, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if values.ndim == 1 and len(values) == len(trace.hovertext or []):
+            return values
+    return None
+
+
 def describe(fig: go.Figure, *, title: str | None = None) -> str:
     """Sentences for a figure from analysis.figures: what it shows and every plotted value with its interval
     (long series: their first and latest point; heatmaps: the size and the highest and lowest cell)."""
@@ -52,7 +67,9 @@ def describe(fig: go.Figure, *, title: str | None = None) -> str:
         if trace.type == "heatmap":
             parts.append(_heatmap(trace))
             continue
-        hover = [h for h in (trace.hovertext or []) if h]
+        # points with no value (a rolling window before 12 months exist) say nothing: describe what is drawn
+        values = _values(trace)
+        hover = [h for i, h in enumerate(trace.hovertext or []) if h and (values is None or np.isfinite(values[i]))]
         if not hover:
             continue
         if len(hover) > 6:
