@@ -126,3 +126,24 @@ def trend_from_counts(counts: Counts, *, reference: str, pooled: bool | None = N
         "rolling_ratio_ci_low": r_low.reshape(shape), "rolling_ratio_ci_high": r_high.reshape(shape),
         "forces": np.repeat(forces_col, n_m * n_g),
     })[TREND_COLUMNS]
+
+
+def by_period_census(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One trend from trends made with each Census ('2011', '2021'): every 12-month window takes the rows of
+    the Census its last month calls for (the Home Office convention: 2011 up to 2019/20, 2021 from 2020/21),
+    so a long rolling trend changes denominator where the official series did, not at its own end."""
+    from data.reference_data import census_for_period
+
+    parts = []
+    for census, table in tables.items():
+        if not len(table):
+            continue
+        calls_for = {m: census_for_period(m, "auto") for m in table["month"].astype(str).unique()}
+        wanted = table["month"].astype(str).map(calls_for).eq(census)
+        parts.append(table.loc[wanted.to_numpy(bool)])
+    if not parts:
+        return next(iter(tables.values()))
+    first = next(iter(tables.values()))
+    out = pd.concat(parts).sort_values(["force", "month", "group"], kind="stable").reset_index(drop=True)
+    out.attrs.update(first.attrs)
+    return out

@@ -21,7 +21,7 @@ from analysis.quality import agreement, quality
 from analysis.rates import count, disparity_from_rates, not_stated_from_counts, rates_from_counts
 from analysis.selection import Selection, select
 from analysis.thorough import thorough
-from analysis.trend import trend
+from analysis.trend import by_period_census, trend
 from analysis.use_of_force import (
     SOURCES,
     _resolve,
@@ -128,8 +128,17 @@ def _trend(dataset_key: str, selection: Selection, _records: pd.DataFrame, _mani
 
 
 def trend_table(dataset: Dataset, selection: Selection) -> pd.DataFrame:
-    """analysis.trend.trend for the selection; the manifest tells a month with no searches from a gap."""
+    """analysis.trend.trend for the selection; the manifest tells a month with no searches from a gap. With
+    the Census on auto, windows ending up to 2019/20 divide by Census 2011 and later ones by Census 2021."""
+    if selection.census == "auto" and len(trend_selection(selection).census_years) > 1:
+        return by_period_census({census: _trend(dataset.key, replace(selection, census=census), dataset.records,
+                                                dataset.manifest) for census in ("2011", "2021")})
     return _trend(dataset.key, selection, dataset.records, dataset.manifest)
+
+
+def trend_selection(selection: Selection) -> Selection:
+    """The selection a rolling trend describes: its Census follows each window's end (per period)."""
+    return replace(selection, per_period_census=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

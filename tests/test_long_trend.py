@@ -172,3 +172,27 @@ def test_select_returns_the_records_themselves_when_nothing_is_left_out(records:
     chosen = select(records, part)
     assert chosen is not records and set(chosen["force"].astype(str)) == {"kent"}
     assert len(chosen) == int(records["force"].eq("kent").sum())
+
+
+def test_the_rolling_trend_switches_census_where_the_official_series_did() -> None:
+    # Oracle: the rolling rate of a window ending 2020-03 (2019/20) divides by Census 2011 residents, one ending
+    # 2020-04 (2020/21) by Census 2021 residents (Home Office re-basing, March 2023): each equals the trend made
+    # wholly on that Census at that month.
+    import pandas as pd
+
+    from analysis.selection import Selection
+    from analysis.trend import by_period_census, trend
+    from tests.synthetic_records import records_from_counts
+
+    months = [f"{y}-{m:02d}" for y in (2019, 2020) for m in range(1, 13)]
+    counts = pd.DataFrame([{"force": "kent", "month": m, "group": g, "n": n}
+                           for m in months for g, n in (("Black", 20), ("White", 400))])
+    records = records_from_counts(counts)
+    made = {c: trend(records, Selection.build(["kent"], months[0], months[-1], census=c)) for c in ("2011", "2021")}
+    spliced = by_period_census(made)
+    for month, census in (("2020-03", "2011"), ("2020-04", "2021")):
+        got = spliced.loc[spliced["month"].eq(month) & spliced["group"].eq("Black"), "rolling_rate"].iloc[0]
+        want = made[census].loc[made[census]["month"].eq(month) & made[census]["group"].eq("Black"),
+                                "rolling_rate"].iloc[0]
+        assert got == want
+    assert len(spliced) == len(made["2021"])

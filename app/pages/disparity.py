@@ -53,7 +53,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
     else:
         state.prepare("trend", list(TREND_MEASURES), "rate")
         st.segmented_control("Show", list(TREND_MEASURES), key="trend", format_func=TREND_MEASURES.get)
-        charts.trend(trend, dataset=dataset, selection=trend_selection, key="disparity_trend",
+        charts.trend(trend, dataset=dataset, selection=tables.trend_selection(trend_selection), key="disparity_trend",
                      measure=st.session_state["trend"] or "rate")
 
     st.subheader("The long view: by financial year since 2015")
