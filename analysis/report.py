@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from analysis import SMALL_N, views
+from analysis import SMALL_N, report_districts, views
 from analysis.export import (
     CSV_READ_HINT,
     DEMO_NOTE,
@@ -102,6 +102,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 "analysis.compare:compare", ("compare_figure", "funnel_figure", "funnel_chart", "compare"),
                 ("Small forces have wide limits; a flag is a reason to look closer, not a finding.",),
                 multi_force_only=True),
+    SectionSpec(**report_districts.SPEC),  # type: ignore[arg-type]  # single force only; else one line why not
     SectionSpec("quality", "Recording quality",
                 "Share of records missing each field, by force: where a force does not record a field, the "
                 "numbers above that use it are 'not recorded', never zero.",
@@ -265,6 +266,8 @@ def _figure_modules() -> list[Any]:
 def _figure_builder(names: Sequence[str]) -> Callable[..., go.Figure] | None:
     modules = _figure_modules()
     for name in names:
+        if ":" in name and (fn := _resolve(name)) is not None:  # 'module:function' outside analysis.figures
+            return fn
         for module in modules:
             builder = getattr(module, name, None)
             if callable(builder):
