@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import pandas as pd
+import pyarrow as pa
 
 from data import normalise
 from data.errors import BadFile, InvalidRecords, StopSearchDataError, printable
 from data.months import normalise_month
 from data.reference_data import check_force
-from data.store import Store
+from data.store import Store, to_arrow
+from data.store_table import month_slice
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +176,17 @@ class _Batch:
         frames = _normalise_together(files) if len(files) > 1 else None
         for i, item in enumerate(files):
             try:
-                records = frames[i] if frames is not None else normalise.from_csv(
-                    item.payload, force=item.force, month=item.month, where=item.where, check=True)
-                if not len(records) and not self.allow_empty and self._keeps_stored(item):
-                    continue
-                entry = self.store.write_month(item.force, item.month, records, source=item.source)
+                if frames is not None:
+                    records = frames[i]
+                    if not len(records) and not self.allow_empty and self._keeps_stored(item):
+                        continue
+                    entry = self.store.write_table(item.force, item.month, records, source=item.source)
+                else:
+                    records = normalise.from_csv(item.payload, force=item.force, month=item.month,
+                                                 where=item.where, check=True)
+                    if not len(records) and not self.allow_empty and self._keeps_stored(item):
+                        continue
+                    entry = self.store.write_month(item.force, item.month, records, source=item.source)
             except InvalidRecords as exc:  # refused at the door: said in the manifest too, stored data kept
                 self.store.record_failure(item.force, item.month, source=item.source, reason=str(exc))
                 self.summary.problems.append(Problem(item.where, str(exc)))
@@ -217,7 +224,7 @@ def _body(payload: bytes) -> tuple[bytes, int] | None:
     return body, sum(1 for line in body.splitlines() if line)
 
 
-def _normalise_together(files: list[_File]) -> list[pd.DataFrame] | None:
+def _normalise_together(files: list[_File]) -> list[pa.Table] | None:
     parts = [_body(f.payload) for f in files]
     if any(p is None for p in parts):
         return None
@@ -231,14 +238,12 @@ def _normalise_together(files: list[_File]) -> list[pd.DataFrame] | None:
         return None
     if len(frame) != sum(counts):
         return None
-    frames, start = [], 0
+    table = to_arrow(frame)  # once for the batch; each file's table is a slice (data.store_table)
+    tables, start = [], 0
     for item, n in zip(files, counts, strict=True):
-        part = frame.iloc[start:start + n].reset_index(drop=True)
-        part["force"] = pd.Categorical([item.force] * n)
-        part["month"] = pd.Categorical([item.month] * n)
-        frames.append(part)
+        tables.append(month_slice(table, start, n, force=item.force, month=item.month))
         start += n
-    return frames
+    return tables
 
 
 def import_zip(path: Path, *, batch: _Batch, max_member_bytes: int = MAX_MEMBER_BYTES,

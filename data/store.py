@@ -107,6 +107,11 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=STORE_SCHEMA)
 
 
+def to_arrow(records: pd.DataFrame) -> pa.Table:
+    """Raw canonical records (any dtypes schema.coerce_raw accepts) as an Arrow table in STORE_SCHEMA."""
+    return _to_arrow(schema.coerce_raw(records))
+
+
 def _write_temporary(path: Path, payload: bytes) -> Path:
     """payload in a fsynced hidden temporary next to `path` (.<name>.<random>.tmp)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -196,16 +201,33 @@ class Store:
                 raise StoreError(f"Records for {force} {month} carry {column} {sorted(seen)[:3]}.",
                                  hint="Normalise them with force= and month= of the month being stored.",
                                  force=force, month=month)
-        table = _to_arrow(frame).replace_schema_metadata({SOURCE_KEY: str(source).encode("utf-8")})
+        return self._write_table(force, month, _to_arrow(frame), source=source)
+
+    def write_table(self, force: str, month: str, table: pa.Table, *, source: str) -> ManifestEntry:
+        """write_month for records already in the store's Arrow schema (data.store_table.month_slice)."""
+        force, month = self._key(force, month)
+        if not table.schema.equals(STORE_SCHEMA):
+            raise StoreError(f"Records for {force} {month} are not in the store's schema.",
+                             hint="Make them with data.store_table.month_slice of a batch.", force=force, month=month)
+        for column, expected in (("force", force), ("month", month)):
+            seen = set(table.column(column).combine_chunks().dictionary_decode().drop_null().unique().to_pylist())
+            if seen - {expected}:
+                raise StoreError(f"Records for {force} {month} carry {column} {sorted(seen)[:3]}.",
+                                 hint="Normalise them with force= and month= of the month being stored.",
+                                 force=force, month=month)
+        return self._write_table(force, month, table, source=source)
+
+    def _write_table(self, force: str, month: str, table: pa.Table, *, source: str) -> ManifestEntry:
+        table = table.replace_schema_metadata({SOURCE_KEY: str(source).encode("utf-8")})
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="zstd")
         payload = buffer.getvalue()
-        entry = ManifestEntry(force=force, month=month, status="ok" if len(frame) else "empty",
-                              records=len(frame), source=str(source), retrieved_at=now(),
+        entry = ManifestEntry(force=force, month=month, status="ok" if table.num_rows else "empty",
+                              records=table.num_rows, source=str(source), retrieved_at=now(),
                               checksum=hashlib.sha256(payload).hexdigest())
         with self.writing():
             entry = self._commit(entry, payload)
-        log.debug("stored %s %s: %d records from %s", force, month, len(frame), source)
+        log.debug("stored %s %s: %d records from %s", force, month, table.num_rows, source)
         return entry
 
     def _commit(self, entry: ManifestEntry, payload: bytes) -> ManifestEntry:
