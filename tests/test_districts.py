@@ -249,3 +249,19 @@ def test_district_rates_say_when_the_force_tables_use_another_census(fixture_rec
     assert table["reason"].str.contains("district residents are Census 2021").all()
     plain = ad.district_rates(records, Selection.build(FORCE, MONTH, MONTH, census="2021"))
     assert not plain["reason"].str.contains("Census").any()
+
+
+def test_the_force_map_draws_the_other_force_areas_pale_so_few_forces_are_seen_in_place() -> None:
+    import pandas as pd
+
+    from analysis.figures.maps import force_areas, force_map_figure
+
+    table = pd.DataFrame({"force": ["dorset", "wiltshire"], "group": ["Black", "Black"],
+                          "rate_per_1000": [30.0, 8.0], "ci_low": [25.0, 6.0], "ci_high": [35.0, 10.0],
+                          "searches": [99, 25], "population": [3300, 3100], "small_n": [False, False],
+                          "reason": ["", ""]})
+    fig = force_map_figure(table, group="Black")
+    outside = [t for t in fig.data if str(t.name).startswith("Not in this selection")]
+    assert len(outside) == 1
+    every = {f["id"] for f in force_areas()["features"]}
+    assert set(outside[0].locations) == every - {"dorset", "wiltshire"}

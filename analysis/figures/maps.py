@@ -115,6 +115,23 @@ def _flag_markers(fig: go.Figure, geojson: dict, ids: list[str], mask: np.ndarra
                                 customdata=chosen))
 
 
+OUTSIDE_COLOUR = "#f1f1f1"
+
+
+def _not_selected(fig: go.Figure, geojson: dict, ids: list[str]) -> None:
+    """The other force areas, pale and outlined, so a few forces are seen in England and Wales, not afloat."""
+    others = [f["id"] for f in geojson.get("features", []) if f.get("id") not in set(ids)]
+    if not others:
+        return
+    names = [reference_data.force_name(f) for f in others]
+    fig.add_trace(go.Choroplethmap(geojson=geojson, locations=others, z=np.zeros(len(others)),
+                                   colorscale=[[0, OUTSIDE_COLOUR], [1, OUTSIDE_COLOUR]], showscale=False,
+                                   name="Not in this selection (no data here)", showlegend=True, customdata=others,
+                                   hovertext=[f"{n}: not in this selection (no published month in the store "
+                                              "for it, or not chosen)" for n in names],
+                                   hoverinfo="text", marker_line=dict(color="#9a9a9a", width=0.6)))
+
+
 def _choropleth(fig: go.Figure, geojson: dict, ids: list[str], values: np.ndarray, hover: list[str], *,
                 ratio: bool, colourbar_title: str) -> None:
     has = np.isfinite(values) & ((values > 0) if ratio else np.ones(len(values), bool))
@@ -201,6 +218,7 @@ def force_map_figure(table: pd.DataFrame, *, group: str, measure: str = "rate", 
     values = rows["ratio" if ratio else "rate_per_1000"].to_numpy(float, na_value=np.nan)
     fig = go.Figure()
     geojson = force_areas()
+    _not_selected(fig, geojson, ids)
     bar = f"{group} vs {reference}<br>(ratio, log scale)" if ratio else f"{group}: searches<br>per 1,000 a year"
     _choropleth(fig, geojson, ids, values, hover, ratio=ratio, colourbar_title=bar)
     _flag_layers(fig, geojson, ids, rows, hover)
