@@ -173,20 +173,17 @@ class _Batch:
 
     def flush(self) -> None:
         files, self.files, self.size = self.files, [], 0
-        frames = _normalise_together(files) if len(files) > 1 else None
-        for i, item in enumerate(files):
+        tables = _normalise_together(files) if len(files) > 1 else None
+        if tables is not None:
+            self._store_together(files, tables)
+            return
+        for item in files:
             try:
-                if frames is not None:
-                    records = frames[i]
-                    if not len(records) and not self.allow_empty and self._keeps_stored(item):
-                        continue
-                    entry = self.store.write_table(item.force, item.month, records, source=item.source)
-                else:
-                    records = normalise.from_csv(item.payload, force=item.force, month=item.month,
-                                                 where=item.where, check=True)
-                    if not len(records) and not self.allow_empty and self._keeps_stored(item):
-                        continue
-                    entry = self.store.write_month(item.force, item.month, records, source=item.source)
+                records = normalise.from_csv(item.payload, force=item.force, month=item.month, where=item.where,
+                                             check=True)
+                if not len(records) and not self.allow_empty and self._keeps_stored(item):
+                    continue
+                entry = self.store.write_month(item.force, item.month, records, source=item.source)
             except InvalidRecords as exc:  # refused at the door: said in the manifest too, stored data kept
                 self.store.record_failure(item.force, item.month, source=item.source, reason=str(exc))
                 self.summary.problems.append(Problem(item.where, str(exc)))
@@ -197,6 +194,39 @@ class _Batch:
             log.info("imported %s %s: %d records from %s", item.force, item.month, entry.records, item.source)
             self.summary.imported.append(MonthResult(force=item.force, month=item.month, status=entry.status,
                                                      records=entry.records, source=item.source))
+
+    def _store_together(self, files: list[_File], tables: list[pa.Table]) -> None:
+        """Files that passed validation together, stored in group commits (Store.write_tables) in file order;
+        a month given twice, or an empty file (which looks at what is stored), first commits the group."""
+        group: list[tuple[_File, pa.Table]] = []
+
+        def commit() -> None:
+            try:
+                entries = self.store.write_tables([(f.force, f.month, t, f.source) for f, t in group])
+            except StopSearchDataError:  # one at a time, so each file gets its own result
+                entries = []
+                for item, table in group:
+                    try:
+                        entries.append(self.store.write_table(item.force, item.month, table, source=item.source))
+                    except StopSearchDataError as exc:
+                        entries.append(None)
+                        self.summary.problems.append(Problem(item.where, str(exc)))
+            for (item, _), entry in zip(group, entries, strict=True):
+                if entry is not None:
+                    log.info("imported %s %s: %d records from %s", item.force, item.month, entry.records, item.source)
+                    self.summary.imported.append(MonthResult(force=item.force, month=item.month, status=entry.status,
+                                                             records=entry.records, source=item.source))
+            group.clear()
+
+        for item, table in zip(files, tables, strict=True):
+            if group and (any((f.force, f.month) == (item.force, item.month) for f, _ in group)
+                          or not table.num_rows):
+                commit()
+            if not table.num_rows and not self.allow_empty and self._keeps_stored(item):
+                continue
+            group.append((item, table))
+        if group:
+            commit()
 
     def _keeps_stored(self, item: _File) -> bool:
         """True (and a problem said) when a file with no records would replace stored records."""

@@ -205,19 +205,38 @@ class Store:
 
     def write_table(self, force: str, month: str, table: pa.Table, *, source: str) -> ManifestEntry:
         """write_month for records already in the store's Arrow schema (data.store_table.month_slice)."""
-        force, month = self._key(force, month)
-        if not table.schema.equals(STORE_SCHEMA):
-            raise StoreError(f"Records for {force} {month} are not in the store's schema.",
-                             hint="Make them with data.store_table.month_slice of a batch.", force=force, month=month)
-        for column, expected in (("force", force), ("month", month)):
-            seen = set(table.column(column).combine_chunks().dictionary_decode().drop_null().unique().to_pylist())
-            if seen - {expected}:
-                raise StoreError(f"Records for {force} {month} carry {column} {sorted(seen)[:3]}.",
-                                 hint="Normalise them with force= and month= of the month being stored.",
-                                 force=force, month=month)
-        return self._write_table(force, month, table, source=source)
+        return self.write_tables([(force, month, table, source)])[0]
+
+    def write_tables(self, items: list[tuple[str, str, pa.Table, str]]) -> list[ManifestEntry]:
+        """Several (force, month, table, source) written as one group commit: every file fsynced, then one
+        journal line for them all (the commit point), then the renames and one fsync per folder. Each
+        force-month at most once (a month given twice goes in separate calls)."""
+        prepared = []
+        for force, month, table, source in items:
+            force, month = self._key(force, month)
+            if not table.schema.equals(STORE_SCHEMA):
+                raise StoreError(f"Records for {force} {month} are not in the store's schema.",
+                                 hint="Make them with data.store_table.month_slice of a batch.", force=force,
+                                 month=month)
+            for column, expected in (("force", force), ("month", month)):
+                seen = set(table.column(column).combine_chunks().dictionary_decode().drop_null().unique().to_pylist())
+                if seen - {expected}:
+                    raise StoreError(f"Records for {force} {month} carry {column} {sorted(seen)[:3]}.",
+                                     hint="Normalise them with force= and month= of the month being stored.",
+                                     force=force, month=month)
+            prepared.append(self._prepare(force, month, table, source=source))
+        if len({(e.force, e.month) for e, _ in prepared}) != len(prepared):
+            raise StoreError("A group of writes names one force-month twice.", hint="Write it in two calls.")
+        with self.writing():
+            return self._commit(prepared)
 
     def _write_table(self, force: str, month: str, table: pa.Table, *, source: str) -> ManifestEntry:
+        prepared = self._prepare(force, month, table, source=source)
+        with self.writing():
+            return self._commit([prepared])[0]
+
+    @staticmethod
+    def _prepare(force: str, month: str, table: pa.Table, *, source: str) -> tuple[ManifestEntry, bytes]:
         table = table.replace_schema_metadata({SOURCE_KEY: str(source).encode("utf-8")})
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="zstd")
@@ -225,33 +244,43 @@ class Store:
         entry = ManifestEntry(force=force, month=month, status="ok" if table.num_rows else "empty",
                               records=table.num_rows, source=str(source), retrieved_at=now(),
                               checksum=hashlib.sha256(payload).hexdigest())
-        with self.writing():
-            entry = self._commit(entry, payload)
-        log.debug("stored %s %s: %d records from %s", force, month, table.num_rows, source)
-        return entry
+        return entry, payload
 
-    def _commit(self, entry: ManifestEntry, payload: bytes) -> ManifestEntry:
-        path = self.path_for(entry.force, entry.month)
+    def _commit(self, prepared: list[tuple[ManifestEntry, bytes]]) -> list[ManifestEntry]:
+        """Temporaries fsynced -> their entries in one journal line (the commit point) -> renames."""
+        paths = [self.path_for(e.force, e.month) for e, _ in prepared]
         with _critical(self.root):
-            tmp = _write_temporary(path, payload)
+            tmps: list[Path] = []
             try:
-                stat = tmp.stat()
-                entry = dataclasses.replace(entry, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
-                old = self._manifest.get(entry.force, entry.month)
-                self._manifest.update(entry)  # the commit point: from here the new file is the month's
+                entries = []
+                for (entry, payload), path in zip(prepared, paths, strict=True):
+                    tmps.append(_write_temporary(path, payload))
+                    stat = tmps[-1].stat()
+                    entries.append(dataclasses.replace(entry, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+                stored = self._manifest.load()
+                olds = [stored.get((e.force, e.month)) for e in entries]
+                self._manifest.update_many(entries)  # the commit point: from here the new files are the months'
             except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            try:
-                os.replace(tmp, path)  # a rename keeps the mtime recorded above
-                read_copy.fsync_dir(path.parent)
-            except BaseException:
-                with contextlib.suppress(Exception):  # put the old entry back; recovery finishes otherwise
-                    self._manifest.update_many([old] if old else [], remove=() if old else ((entry.force,
-                                                                                               entry.month),))
+                for tmp in tmps:
                     tmp.unlink(missing_ok=True)
                 raise
-        return entry
+            done = 0
+            try:
+                for tmp, path in zip(tmps, paths, strict=True):
+                    os.replace(tmp, path)  # a rename keeps the mtime recorded above
+                    done += 1
+                for folder in dict.fromkeys(path.parent for path in paths):
+                    read_copy.fsync_dir(folder)
+            except BaseException:
+                with contextlib.suppress(Exception):  # put the old entries back; recovery finishes otherwise
+                    rest = list(zip(entries[done:], olds[done:], strict=True))
+                    self._manifest.update_many([old for _, old in rest if old],
+                                               remove=tuple((e.force, e.month) for e, old in rest if not old))
+                    for tmp in tmps[done:]:
+                        tmp.unlink(missing_ok=True)
+                raise
+        log.debug("stored %s", ", ".join(f"{e.force} {e.month}: {e.records} records" for e in entries))
+        return entries
 
     def record_failure(self, force: str, month: str, *, source: str, reason: str) -> ManifestEntry:
         """Note a failed attempt; data already stored (ok/empty) is kept and its status unchanged."""
