@@ -188,3 +188,38 @@ def test_compaction_changes_nothing_the_manifest_says(tmp_path, monkeypatch):
     assert writer.compact() and not (tmp_path / "manifest.journal").exists()
     on_disk = {(e["force"], e["month"]): ManifestEntry.from_json(e) for e in json.loads(path.read_text())["entries"]}
     assert on_disk == model == Manifest(path).load() == follower.load()
+
+
+_KILL_IN_GROUP = """
+import os, signal, sys
+from data import archive
+from data.store import Store
+real, renames = os.replace, []
+def replace(src, dst, *a, **k):
+    if str(dst).endswith(".parquet"):
+        renames.append(dst)
+        if len(renames) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)  # a group committed (one journal line), one file renamed
+    return real(src, dst, *a, **k)
+os.replace = replace
+archive.import_paths(Store(sys.argv[1]), [sys.argv[2]])
+"""
+
+
+def test_kill_9_inside_a_group_commit_reads_the_whole_group_and_the_next_writer_finishes(store_dir, tmp_path):
+    from tests.store_fixtures import write_month
+
+    folder = tmp_path / "csv"
+    sizes = {("kent", "2024-01"): 30, ("kent", "2024-02"): 20, ("durham", "2024-01"): 10}
+    for k, ((force, month), n) in enumerate(sizes.items()):
+        write_month(folder, force, month, n, seed=k)
+    done = subprocess.run([sys.executable, "-c", _KILL_IN_GROUP, str(store_dir), str(folder)], cwd=PROJECT,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(PROJECT)}, timeout=300)
+    assert done.returncode == -9, done.stderr
+    s = Store(store_dir)
+    assert {(e.force, e.month): e.records for e in s.entries()} == sizes  # the group line is the commit
+    assert len(s.read()) == 60  # two files still under their temporary names: read from there
+    assert sum("committed" in f.problem for f in verify(s).problems) == 2
+    with s.writing():
+        pass
+    assert verify(Store(store_dir)).ok and len(Store(store_dir).read()) == 60
