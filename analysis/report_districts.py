@@ -5,8 +5,9 @@ report's selection (fixed columns first, as `python -m analysis table district-r
 district choropleth (analysis.figures.maps.district_map_figure) and the within-force funnel
 (district_funnel_figure) side by side in one chart, so the section has one figure like every other.
 
-A pooled report of several forces, a force without districts (BTP) and a force whose searches in the period
-have no location get no district section: the table function raises NoDistricts with the reason, and the
+A pooled report of several forces, a force without districts (BTP), a force too small for a rate per
+resident (City of London, as analysis.rates) and a force whose searches in the period have no location get
+no district section: the table function raises NoDistricts with the reason, and the
 report lists it under "Not included" in one line.
 """
 from __future__ import annotations
@@ -58,9 +59,15 @@ def districts_table(records: pd.DataFrame, selection: Selection) -> pd.DataFrame
                           "forces (write one report per force with --each-force)")
     force = selection.forces[0]
     name = reference_data.force_name(force)
+    if not reference_data.has_residents(force):
+        raise NoDistricts(f"{name} has no local authority districts (no resident area)")
+    residents = reference_data.residents_total(force)
+    if residents < reference_data.MIN_MEANINGFUL_RESIDENTS:   # as analysis.rates: no rate per resident
+        raise NoDistricts(f"{name} has only {residents:,} residents (under "
+                          f"{reference_data.MIN_MEANINGFUL_RESIDENTS:,}): a rate per resident is not meaningful")
     counts = ad.district_counts(records, selection)
     if not counts.forces:
-        raise NoDistricts(f"{name} has no local authority districts (no resident area)")
+        raise NoDistricts(f"{name} has no local authority districts in the boundary files")
     summary = ad.location_summary(counts).iloc[0]
     if int(summary["in_districts"]) == 0:
         held = int(summary["searches_of_persons"])

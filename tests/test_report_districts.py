@@ -2,7 +2,7 @@
 
 Fixture store: West Midlands 2024-01 with located searches in two of its districts (Birmingham, Coventry) and
 some Black searches with no location; South Yorkshire 2024-01 with no coordinates at all (as its recent months
-on data.police.uk). Oracles: analysis.districts.district_rates on the same records and selection (the CSV must
+on data.police.uk); City of London 2024-01 with located searches (too few residents for a rate). Oracles: analysis.districts.district_rates on the same records and selection (the CSV must
 equal it), and the counts placed in each district by hand with rates and Garwood intervals from scipy.
 HTML and CSV only (no browser needed).
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from numpy.testing import assert_allclose
 from scipy import stats
 
@@ -30,7 +31,7 @@ from tests.test_districts import _interior_points, _latlon
 
 PROJECT = Path(__file__).resolve().parents[1]
 MONTH = "2024-01"
-WM, SY = "west-midlands", "south-yorkshire"
+WM, SY, COL = "west-midlands", "south-yorkshire", "city-of-london"
 BIRMINGHAM, COVENTRY = "E08000025", "E08000026"
 PLACED = {(BIRMINGHAM, "White"): 80, (BIRMINGHAM, "Black"): 40, (COVENTRY, "White"): 30, (COVENTRY, "Black"): 12}
 UNLOCATED_BLACK = 6
@@ -52,6 +53,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     south = records_from_counts(pd.DataFrame({"force": [SY] * 2, "month": [MONTH] * 2, "group": ["White", "Black"],
                                               "n": [50, 20]}))
     s.write_month(SY, MONTH, south, source="test")
+    # City of London: located searches, all at one snap point inside its one district
+    city = records_from_counts(pd.DataFrame({"force": [COL], "month": [MONTH], "group": ["White"], "n": [30]}))
+    point = shapely.point_on_surface(geo.districts().geometries[geo.districts().codes.index("E09000001")])
+    city["latitude"], city["longitude"] = (np.full(30, v) for v in _latlon(np.array([point.x]), np.array([point.y])))
+    s.write_month(COL, MONTH, city, source="test")
     return s
 
 
@@ -61,12 +67,12 @@ def written(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (run once for the module: the reports are only read)."""
     out = tmp_path_factory.mktemp("reports") / "out"
     env = {**os.environ, "STOPSEARCH_DATA_DIR": str(store.root), "PYTHONPATH": str(PROJECT)}
-    done = subprocess.run([sys.executable, "-m", "analysis", "report", "--forces", f"{WM},{SY}", "--each-force",
+    done = subprocess.run([sys.executable, "-m", "analysis", "report", "--forces", f"{WM},{SY},{COL}", "--each-force",
                            "--from", MONTH, "--to", MONTH, "--out", str(out), "--formats", "html,csv",
                            "--sections", "districts"], capture_output=True, text=True, timeout=300, cwd=PROJECT,
                           env=env)
     assert done.returncode == 0, done.stderr
-    assert "2 of 2 report(s) written" in done.stdout
+    assert "3 of 3 report(s) written" in done.stdout
     return out
 
 
@@ -127,6 +133,13 @@ def test_force_without_coordinates_says_why_there_is_no_district_section(written
     assert missing.count("<li>") == 1
     assert "none of South Yorkshire Police&#x27;s 70 searches of persons" in missing
     assert "70 have no location at all" in missing
+
+
+def test_city_of_london_gets_no_rate_per_resident_by_district(written: Path) -> None:
+    # as analysis.rates, which gives City of London (about 8,600 residents) no force rate
+    page = (written / COL / "report.html").read_text(encoding="utf-8")
+    assert "id='section-districts'" not in page and not (written / COL / "tables" / "districts.csv").exists()
+    assert "City of London Police has only 8,584 residents (under 50,000)" in page
 
 
 def test_pooled_report_says_why_there_is_no_district_section(store: Store) -> None:
