@@ -2,7 +2,8 @@
 
 Writing a force-month is one critical section under the store's writer lock (data.store_lock): the
 new file is written to a temporary name and fsynced, its manifest entry (checksum, size, mtime_ns) is
-written (the commit point), then the file is renamed into place. A kill -9 before the commit leaves the
+appended to the manifest's journal (the commit point; data.store_manifest), then the file is renamed
+into place; a bulk import commits a group of files with one journal line (write_tables). A kill -9 before the commit leaves the
 old file and entry plus a stale temporary; after it, the next writer (or `python -m data verify
 --repair`) finishes the rename (data.store_recovery). Reads check every file against its entry
 (data.read_copy), so the manifest and the records read can never disagree.

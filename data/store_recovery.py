@@ -5,7 +5,10 @@ A stop-and-search write leaves, at worst, its hidden temporary `<force>/.<YYYY-M
   it is deleted;
 - killed after (the commit point) but before the rename: the entry already describes the temporary (same
   sha256), so the rename is finished.
-A temporary of the manifest itself (`.manifest.json.<random>.tmp`) is always stale.
+A temporary of the manifest itself (`.manifest.json.<random>.tmp`, or of a new journal,
+`.manifest.journal.<random>.tmp`) is always stale: the journal is renamed into place with its first line.
+Until the next writer settles a committed temporary, readers (Store._committed_path) and verify take it
+for its month's file.
 """
 from __future__ import annotations
 
