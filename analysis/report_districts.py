@@ -7,8 +7,8 @@ district choropleth (analysis.figures.maps.district_map_figure) and the within-f
 
 A pooled report of several forces, a force without districts (BTP), a force too small for a rate per
 resident (City of London, as analysis.rates) and a force whose searches in the period have no location get
-no district section: the table function raises NoDistricts with the reason, and the
-report lists it under "Not included" in one line.
+no district section: the table function raises NoDistricts with the reason, and the report lists it under
+"Not included" in one line.
 """
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ SPEC: dict[str, object] = dict(key="districts", title=TITLE, explainer=EXPLAINER
 
 
 class NoDistricts(StopSearchDataError):
-    """The report's selection has no district view (several forces pooled, or no located searches)."""
+    """The report's selection has no district view (several forces pooled, BTP, City of London's few
+    residents, or no located searches)."""
 
 
 def districts_table(records: pd.DataFrame, selection: Selection) -> pd.DataFrame:
