@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis import views
 from data import demo
-from data.store import Store, store_root
+from data.store import Store, manifest_signature, store_root
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,9 @@ class Dataset:
 
 
 def _signature(root: Path) -> str:
-    """Changes whenever the store's manifest is rewritten (every write goes through it)."""
-    try:
-        stat = (root / "manifest.json").stat()
-    except OSError:
-        return "no-manifest"
-    return f"{stat.st_mtime_ns}-{stat.st_size}"
+    """Changes with every commit: manifest.json or its journal (a writing session appends to the journal
+    and rewrites manifest.json only when it ends). 'no-manifest' for a store never written."""
+    return manifest_signature(root)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
