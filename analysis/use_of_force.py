@@ -117,6 +117,9 @@ def area_name(unit: str, members: list[str], *, national: bool = False) -> str:
     if national:
         return ENGLAND_AND_WALES
     if unit == PROJECT_ALL:
+        if 1 < len(members) <= 3:   # a handful of forces: name them (a title must say what it covers)
+            names = [reference_data.force_name(f) for f in members]
+            return f"{', '.join(names[:-1])} and {names[-1]} pooled"
         return f"{len(members)} forces pooled"
     return reference_data.force_name(unit)
 

@@ -266,6 +266,9 @@ def selected_area(spec: str | tuple[str, ...]) -> str:
         return ENGLAND_AND_WALES
     if len(spec) == 1:
         return reference_data.force_name(spec[0])
+    if len(spec) <= 3:     # a handful of forces: name them (a title must say what it covers)
+        names = [reference_data.force_name(f) for f in spec]
+        return f"{', '.join(names[:-1])} and {names[-1]} pooled"
     return f"{len(spec)} forces pooled"
 
 

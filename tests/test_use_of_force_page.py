@@ -268,7 +268,7 @@ def test_forces_come_from_the_sidebar_not_from_the_stop_search_coverage(uof_stor
     at = _app(page="use-of-force", forces=["kent", "metropolitan"], start="2024-05", end="2024-05",
               uof_year="2019/20")
     assert not at.exception, [e.value for e in at.exception]
-    assert [s.value for s in at.subheader][0] == "Handcuffing by perceived ethnicity: 2 forces pooled, 2019/20"
+    assert [s.value for s in at.subheader][0] == ("Handcuffing by perceived ethnicity: Kent Police and Metropolitan Police Service pooled, 2019/20")
     pooled = use_of_force_table(["kent", "metropolitan"], "2019/20", store_root=uof_store)
     black = _row(pooled, "ALL", "compliant_handcuffing", "Black")
     assert _metric(at, "Compliant handcuffing: Black per 1,000") == f"{black['per_1000_residents']:.1f}"
