@@ -5,6 +5,7 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -158,12 +159,17 @@ class _Batch:
     results and error messages are exactly those of from_csv."""
 
     def __init__(self, store: Store, summary: ImportSummary, *, max_files: int = 64, max_bytes: int = 32 << 20,
-                 allow_empty: bool = False) -> None:
+                 allow_empty: bool = False, background: bool = False) -> None:
         self.store, self.summary = store, summary
+        self.background = background  # store batches on a thread (flush returns before they are stored)
         self.allow_empty = allow_empty
         self.max_files, self.max_bytes = max_files, max_bytes
         self.files: list[_File] = []
         self.size = 0
+        # one thread stores a batch (Parquet, fsync: mostly waiting on the disk) while the caller reads and
+        # normalises the next; batches are stored one at a time, in order
+        self._committer: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
 
     def add(self, item: _File) -> None:
         self.files.append(item)
@@ -174,8 +180,14 @@ class _Batch:
     def flush(self) -> None:
         files, self.files, self.size = self.files, [], 0
         tables = _normalise_together(files) if len(files) > 1 else None
-        if tables is not None:
+        self.wait()
+        if tables is not None and not self.background:
             self._store_together(files, tables)
+            return
+        if tables is not None:
+            if self._committer is None:
+                self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-store")
+            self._pending = self._committer.submit(self._store_together, files, tables)
             return
         for item in files:
             try:
@@ -194,6 +206,18 @@ class _Batch:
             log.info("imported %s %s: %d records from %s", item.force, item.month, entry.records, item.source)
             self.summary.imported.append(MonthResult(force=item.force, month=item.month, status=entry.status,
                                                      records=entry.records, source=item.source))
+
+    def wait(self) -> None:
+        """Until the batch being stored is stored (its errors raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def shutdown(self) -> None:
+        """Stop the storing thread once the batch it is storing is stored."""
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
 
     def _store_together(self, files: list[_File], tables: list[pa.Table]) -> None:
         """Files that passed validation together, stored in group commits (Store.write_tables) in file order;
@@ -371,21 +395,25 @@ def import_paths(store: Store, paths: Iterable[Path | str], *, other: OtherHandl
     is refused whole, recorded as failed in the manifest (stored data kept) and reported. A file with no
     records does not replace stored records unless `allow_empty`."""
     summary = ImportSummary()
-    batch = _Batch(store, summary, allow_empty=allow_empty)
+    batch = _Batch(store, summary, allow_empty=allow_empty, background=True)
     with store.batch():
-        for given in paths:
-            given = Path(given)
-            if not given.exists():
-                summary.problems.append(Problem(str(given), f"{given}: no such file or folder."))
-                continue
-            for path, explicit in _files(given):
-                if path.name.lower().endswith(".zip"):
-                    import_zip(path, batch=batch, max_member_bytes=max_member_bytes, max_ratio=max_ratio)
-                elif STOP_SEARCH_NAME.match(path.name):
-                    import_csv(path, batch=batch)
-                else:
-                    _other(path, explicit=explicit, other=other, summary=summary)
-        batch.flush()
+        try:
+            for given in paths:
+                given = Path(given)
+                if not given.exists():
+                    summary.problems.append(Problem(str(given), f"{given}: no such file or folder."))
+                    continue
+                for path, explicit in _files(given):
+                    if path.name.lower().endswith(".zip"):
+                        import_zip(path, batch=batch, max_member_bytes=max_member_bytes, max_ratio=max_ratio)
+                    elif STOP_SEARCH_NAME.match(path.name):
+                        import_csv(path, batch=batch)
+                    else:
+                        _other(path, explicit=explicit, other=other, summary=summary)
+            batch.flush()
+            batch.wait()
+        finally:
+            batch.shutdown()
     return summary
 
 

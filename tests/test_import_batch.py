@@ -78,3 +78,24 @@ def test_write_table_refuses_another_force_or_schema(store_dir):
         Store().write_table("kent", "2024-01", table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
                             .drop(["street"]), source="x")
     assert Store().write_table("kent", "2024-01", table, source="x").records == 3
+
+
+def test_many_batches_stored_on_the_storing_thread_match_one_by_one(tmp_path):
+    folder = tmp_path / "csv"
+    files = [write_month(folder, force, f"20{20 + k // 12}-{1 + k % 12:02d}", 3 + k % 5, seed=k)
+             for k in range(36) for force in ("kent", "durham")]  # 72 files: two batches of the import
+    batched = _batched(folder, tmp_path / "batched")
+    assert len(batched) == 72 and batched == _one_by_one(files, tmp_path / "alone")
+
+
+def test_an_error_while_storing_a_batch_reaches_the_caller(tmp_path, monkeypatch):
+    folder = tmp_path / "csv"
+    for k in range(3):
+        write_month(folder, "kent", f"2024-0{k + 1}", 5, seed=k)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Store, "write_tables", full)
+    with pytest.raises(OSError, match="No space"):
+        archive.import_paths(Store(tmp_path / "store"), [folder])
