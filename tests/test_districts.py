@@ -265,3 +265,18 @@ def test_the_force_map_draws_the_other_force_areas_pale_so_few_forces_are_seen_i
     assert len(outside) == 1
     every = {f["id"] for f in force_areas()["features"]}
     assert set(outside[0].locations) == every - {"dorset", "wiltshire"}
+
+
+def test_the_force_maps_text_description_names_each_force_once() -> None:
+    import pandas as pd
+
+    from analysis.figures.describe import describe
+    from analysis.figures.maps import force_map_figure
+
+    # Cumbria has fewer than 20 searches: its small-number marker layer repeats its hover text
+    table = pd.DataFrame({"force": ["dorset", "cumbria"], "group": ["Black", "Black"],
+                          "rate_per_1000": [30.0, 14.0], "ci_low": [25.0, 8.0], "ci_high": [35.0, 22.0],
+                          "searches": [99, 17], "population": [3300, 1200], "small_n": [False, True],
+                          "reason": ["", ""]})
+    text = describe(force_map_figure(table, group="Black"))
+    assert text.count("Cumbria Constabulary") == 1 and text.count("Dorset Police") == 1

@@ -76,6 +76,7 @@ def describe(fig: go.Figure, *, title: str | None = None) -> str:
             parts.append(f"{_point(hover[0])} to {_point(hover[-1])}")
         else:
             parts.extend(_point(h) for h in hover)
+    parts = list(dict.fromkeys(parts))      # a marker layer over an area repeats its values: say them once
     text = f"{name}. " + ("; ".join(parts) + "." if parts else "No values drawn.")
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS].rsplit(";", 1)[0] + "; the rest in the table below."
