@@ -123,7 +123,7 @@ def test_no_page_makes_the_browser_fetch_a_label_or_draws_a_javascript_link(
             for slug in PAGES:
                 path = "" if slug == "overview" else slug
                 page = _open(browser, f"{url}/{path}?forces=kent&start=2019-01&end=2019-03")
-                if slug in ("overview", "quality", "disparity"):
+                if slug == "overview":   # the sidebar is the same on every page: its options are checked once
                     # the filter multiselects: open each list of options; choose the hostile legislation
                     page.get_by_text("Filter the records").first.click()
                     for label in ("Object of search",):  # legislation options are mapped groups
