@@ -139,6 +139,9 @@ def test_no_page_makes_the_browser_fetch_a_label_or_draws_a_javascript_link(
                             except Exception:  # noqa: BLE001 - retried, then the wait below fails clearly
                                 page.keyboard.press("Escape")
                         page.wait_for_selector('[role="option"]', timeout=30_000)
+                        page.wait_for_function(    # the list is drawn with its texts (not an empty frame)
+                            "() => [...document.querySelectorAll('[role=option]')].some(o => o.innerText.trim())",
+                            timeout=60_000)
                         options = page.get_by_role("option").all_inner_texts()
                         assert options, label
                         hostile = [o for o in options if "127.0.0.1" in o]  # shown as text, when not mapped
