@@ -18,6 +18,7 @@ import urllib3
 
 from data import redirects
 from data.errors import BadResponse, RateLimited, SourceUnavailable
+from data.http_sessions import SessionPool
 from data.months import normalise_month
 from data.ratelimit import RateLimiter, police_api_limiter
 
@@ -102,8 +103,7 @@ class PoliceApiClient:
         self.backoff_cap = float(backoff_cap)
         self.max_retry_after = float(max_retry_after)
         self._shared_session = session
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
+        self._pool = SessionPool({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self.requests = 0  # attempts sent, retries included
@@ -265,22 +265,10 @@ class PoliceApiClient:
     def _session(self) -> requests.Session:
         if self._shared_session is not None:
             return self._shared_session
-        session = getattr(self._local, "session", None)
-        if session is None:  # one Session per thread: requests does not promise a Session is thread-safe
-            session = requests.Session()
-            session.headers["User-Agent"] = USER_AGENT
-            session.headers["Accept"] = "application/json"
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
+        return self._pool.session()
 
     def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
+        self._pool.close()
 
     def __enter__(self) -> PoliceApiClient:
         return self

@@ -24,6 +24,7 @@ import urllib3
 
 from data.api import RETRY_STATUSES, USER_AGENT, parse_retry_after
 from data.errors import BadFile, RateLimited, SourceUnavailable
+from data.http_sessions import SessionPool
 from data.ratelimit import RateLimiter, police_api_limiter
 from data.zip_directory import TAIL_BYTES, Member, ZipReader
 
@@ -58,9 +59,9 @@ class HttpRanges:
         self.timeout, self.max_attempts = float(timeout), int(max_attempts)
         self.backoff_base, self.backoff_cap, self.max_retry_after = backoff_base, backoff_cap, max_retry_after
         self._random = random.Random(seed)
-        self._local = threading.local()
+        # byte offsets must be the file's own: no transfer compression
+        self._pool = SessionPool({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
         self._lock = threading.Lock()
-        self._sessions: list[requests.Session] = []
         self.requests = self.retries = self.bytes = 0
 
     # -- public ----------------------------------------------------------------------------------------
@@ -128,11 +129,7 @@ class HttpRanges:
         return got
 
     def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
+        self._pool.close()
 
     # -- one attempt -----------------------------------------------------------------------------------
     def _range_once(self, url: str, spec: str, start: int | None, length: int | None) -> tuple[bytes, int]:
@@ -227,15 +224,7 @@ class HttpRanges:
                     url=url, status=last.status)
 
     def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = USER_AGENT
-            session.headers["Accept-Encoding"] = "identity"  # byte offsets must be the file's own
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
+        return self._pool.session()
 
 
 def _range_start(response: requests.Response) -> int | None:

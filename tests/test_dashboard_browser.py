@@ -6,12 +6,7 @@ same view, and a screenshot of every page is saved to artifacts/screenshots/ (gi
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,35 +35,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`streamlit run dashboard.py` on a free port with an empty store; yields its base URL."""
+    from tests.test_browser_real_store import _serve
+
     store = tmp_path_factory.mktemp("empty-store")
-    port = _free_port()
-    env = {**os.environ, "STOPSEARCH_DATA_DIR": str(store), "STOPSEARCH_API_URL": "http://127.0.0.1:9/api/"}
-    log = (tmp_path_factory.mktemp("server-log") / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start (see {log.name})")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    yield from _serve(store, tmp_path_factory.mktemp("server-log") / "streamlit.log")
 
 
 @pytest.fixture(scope="module")
