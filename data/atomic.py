@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> str:
-    """Write bytes atomically; return their sha256."""
+def write_temporary(path: Path, payload: bytes) -> Path:
+    """payload in a fsynced hidden temporary next to `path` (.<name>.<random>.tmp), not yet moved into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -21,9 +21,19 @@ def atomic_write_bytes(path: Path, payload: bytes) -> str:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> str:
+    """Write bytes atomically; return their sha256."""
+    tmp = write_temporary(path, payload)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
     return hashlib.sha256(payload).hexdigest()
 

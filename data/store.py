@@ -16,7 +16,6 @@ import hashlib
 import io
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -28,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data import read_copy, schema, store_lock
+from data.atomic import write_temporary
 from data.errors import StoreError
 from data.months import normalise_month
 from data.store_lock import writer_lock
@@ -111,21 +111,6 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
 def to_arrow(records: pd.DataFrame) -> pa.Table:
     """Raw canonical records (any dtypes schema.coerce_raw accepts) as an Arrow table in STORE_SCHEMA."""
     return _to_arrow(schema.coerce_raw(records))
-
-
-def _write_temporary(path: Path, payload: bytes) -> Path:
-    """payload in a fsynced hidden temporary next to `path` (.<name>.<random>.tmp)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
 
 
 class Store:
@@ -255,7 +240,7 @@ class Store:
             try:
                 entries = []
                 for (entry, payload), path in zip(prepared, paths, strict=True):
-                    tmps.append(_write_temporary(path, payload))
+                    tmps.append(write_temporary(path, payload))
                     stat = tmps[-1].stat()
                     entries.append(dataclasses.replace(entry, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
                 stored = self._manifest.load()
