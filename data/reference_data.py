@@ -101,8 +101,21 @@ def census_table(census: str = "2021") -> pd.DataFrame:
     """One census: force, level (total|broad|detailed), group, broad_group, population (int64)."""
     if census not in CENSUSES:
         raise ValueError(f"census must be one of {', '.join(CENSUSES)}, not {census!r}")
+    return _census_file(census).copy()    # a copy: the file is read once, callers may change theirs
+
+
+@cache
+def _census_file(census: str) -> pd.DataFrame:
     return pd.read_csv(REFERENCE_DIR / f"census{census}_population.csv", keep_default_na=False,
                        dtype={"population": "int64"})
+
+
+@cache
+def _totals(census: str) -> dict[str, int]:
+    """force -> residents in all (the census's 'total' rows), looked up per call on hot paths."""
+    table = _census_file(census)
+    rows = table.loc[table["level"].eq("total")]
+    return dict(zip(rows["force"], rows["population"].astype(int), strict=True))
 
 
 def census2021() -> pd.DataFrame:
@@ -124,12 +137,16 @@ def census_groups(census: str, level: str = "detailed") -> frozenset[str]:
     return frozenset(population(level, census)["group"])
 
 
+@cache
+def _with_residents(census: str) -> frozenset[str]:
+    table = forces()
+    flagged = set(table.loc[table["has_residents"], "force"])
+    return frozenset(flagged & set(_census_file(census)["force"]))
+
+
 def has_residents(force: str, census: str = "2021") -> bool:
-    row = forces().loc[forces()["force"].eq(force)]
-    return bool(len(row)) and bool(row["has_residents"].iloc[0]) and force in set(census_table(census)["force"])
+    return force in _with_residents(census)
 
 
 def residents_total(force: str, census: str = "2021") -> int:
-    table = population("total", census)
-    match = table.loc[table["force"].eq(force), "population"]
-    return int(match.iloc[0]) if len(match) else 0
+    return _totals(census).get(force, 0)
