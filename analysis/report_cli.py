@@ -201,12 +201,12 @@ def run(args: argparse.Namespace) -> int:
                         f"{start} to {end}): {', '.join(coverage.left_out)}.")
     for line in notes:
         print(f"note: {line}", file=sys.stderr)
-    if not coverage.selection.forces and not (args.each_force and str(args.forces).strip().lower() != "all"):
+    # '--forces all' means every force with data; a force named on its own is reported, with its error
+    # (and a non-zero exit) when it has none
+    every = str(args.forces).strip().lower() == "all"
+    if not coverage.selection.forces and not (args.each_force and not every):
         raise NoPublishedData(views.no_published_data_text(list(base.forces), start, end, {}, app=False))
     if args.each_force:
-        # '--forces all' means every force with data; a force named on its own is reported, with its error
-        # (and a non-zero exit) when it has none
-        every = str(args.forces).strip().lower() == "all"
         chosen = coverage.selection.forces if every else base.forces
         jobs = [(Selection(forces=(f,), start=start, end=end, ethnicity=args.ethnicity, level=args.level,
                            reference=reference, census=args.census,
