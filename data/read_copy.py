@@ -10,17 +10,21 @@ of the entries it was built from, so it is used only while every one of those fi
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import logging
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from data.atomic import atomic_write_parquet
+from data.atomic import atomic_write_bytes
 from data.errors import StoreError
 from data.store_manifest import ManifestEntry
 
@@ -81,19 +85,67 @@ def cache_key(stored: list[ManifestEntry]) -> bytes:
     return hashlib.sha256(text.encode()).hexdigest().encode()
 
 
+# The read copy is written in row groups of one force and one calendar year (~500 at ten national years),
+# listed in its metadata, so that a page reads only the row groups of its forces and years: the latest
+# year of every force, or ten years of one force, never the whole store.
+ROW_GROUPS_KEY = b"stopsearch_row_groups"   # JSON [[force, year], ...], one per row group, in file order
+LABELS_KEY = b"stopsearch_label_counts"     # JSON {column: {label: records}} over the whole store
+LABEL_COLUMNS = ("type", "gender", "age_range", "legislation", "object_of_search", "self_defined_ethnicity",
+                 "officer_defined_ethnicity", "outcome")
+
+
 def read_cache(path: Path, key: bytes, *, columns: list[str], forces: set[str] | None,
                months: set[str] | None) -> pa.Table | None:
     """The rows of the read copy for the selection, or None when it is absent, stale or unreadable."""
     try:
-        if (pq.read_schema(path).metadata or {}).get(CACHE_KEY) != key:
+        parquet = pq.ParquetFile(path)
+        metadata = parquet.schema_arrow.metadata or {}
+        if metadata.get(CACHE_KEY) != key or ROW_GROUPS_KEY not in metadata:
             return None
-        filters = [(name, "in", sorted(values)) for name, values in (("force", forces), ("month", months))
-                   if values is not None]
-        table = pq.read_table(path, columns=columns, filters=filters or None)
+        index = json.loads(metadata[ROW_GROUPS_KEY])
+        if len(index) != parquet.num_row_groups:
+            return None
+        years = None if months is None else {m[:4] for m in months}
+        groups = [i for i, (force, year) in enumerate(index)
+                  if (forces is None or force in forces) and (years is None or year in years)]
+        wanted = [c for c in ("force", "month") if c not in columns and
+                  (c == "force" and forces is not None or c == "month" and months is not None)]
+        table = parquet.read_row_groups(groups, columns=[*columns, *wanted]) if groups else \
+            parquet.schema_arrow.empty_table().select([*columns, *wanted])
+    except (OSError, pa.ArrowException, ValueError, KeyError, TypeError):
+        return None
+    mask = None
+    for name, allowed in (("force", forces), ("month", months)):
+        if allowed is not None and table.num_rows:
+            member = _member(table.column(name), allowed)
+            mask = member if mask is None else pc.and_(mask, member)
+    if mask is not None:
+        table = table.filter(mask)
+    return table.select(columns)
+
+
+def _member(column: pa.ChunkedArray, allowed: set[str]) -> pa.ChunkedArray:
+    """Which values of a dictionary column are in `allowed`: tested once per dictionary entry, not per row."""
+    value_set = pa.array(sorted(allowed), type=pa.string())
+    chunks = []
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            known = pc.is_in(chunk.dictionary, value_set=value_set)
+            chunks.append(pc.fill_null(pc.take(known, chunk.indices), False))
+        else:
+            chunks.append(pc.fill_null(pc.is_in(chunk, value_set=value_set), False))
+    return pa.chunked_array(chunks, type=pa.bool_())
+
+
+def label_counts(path: Path, key: bytes) -> dict[str, dict[str, int]] | None:
+    """{column: {label: records}} of the whole store, kept in the read copy's metadata (None when stale)."""
+    try:
+        metadata = pq.read_schema(path).metadata or {}
     except (OSError, pa.ArrowException):
         return None
-    # replaced between the two reads by a copy of another state: not ours to use
-    return table if (table.schema.metadata or {}).get(CACHE_KEY) == key else None
+    if metadata.get(CACHE_KEY) != key or LABELS_KEY not in metadata:
+        return None
+    return json.loads(metadata[LABELS_KEY])
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
@@ -124,10 +176,38 @@ def read_cache_frame(path: Path, key: bytes, *, columns: list[str], forces: set[
     return pd.concat(parts, axis=1)
 
 
+def _row_groups(table: pa.Table) -> tuple[list[list[str]], list[tuple[int, int]]]:
+    """([force, year] of each row group, (offset, length) of each) for rows ordered by force and month."""
+    force = table.column("force").to_pandas().astype(str).to_numpy()
+    year = table.column("month").to_pandas().astype(str).str[:4].to_numpy()
+    if not len(force):
+        return [], []
+    change = np.flatnonzero((force[1:] != force[:-1]) | (year[1:] != year[:-1])) + 1
+    starts = [0, *change.tolist()]
+    ends = [*change.tolist(), len(force)]
+    return [[str(force[s]), str(year[s])] for s in starts], [(s, e - s) for s, e in zip(starts, ends, strict=True)]
+
+
+def _label_counts(table: pa.Table) -> dict[str, dict[str, int]]:
+    counts = {}
+    for name in LABEL_COLUMNS:
+        values = table.column(name).to_pandas().value_counts(dropna=True)
+        counts[name] = {str(label): int(n) for label, n in values.items() if n}
+    return counts
+
+
 def write_cache(path: Path, table: pa.Table, key: bytes) -> None:
     try:
         table = table.unify_dictionaries()  # rows stay in manifest order (force, month)
-        atomic_write_parquet(path, table.replace_schema_metadata({CACHE_KEY: key}))
+        groups, slices = _row_groups(table)
+        metadata = {CACHE_KEY: key, ROW_GROUPS_KEY: json.dumps(groups).encode(),
+                    LABELS_KEY: json.dumps(_label_counts(table)).encode()}
+        table = table.replace_schema_metadata(metadata)
+        buffer = io.BytesIO()
+        with pq.ParquetWriter(buffer, table.schema, compression="zstd") as writer:
+            for offset, length in slices:
+                writer.write_table(table.slice(offset, length), row_group_size=max(length, 1))
+        atomic_write_bytes(path, buffer.getvalue())
     except (OSError, pa.ArrowException) as exc:  # only a cache: reading still works without it
         log.warning("could not write the read cache %s: %s", path, exc)
 

@@ -76,17 +76,33 @@ def _mapped(column: str, raw: pd.Series, dtype: pd.CategoricalDtype, *, via=None
     return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=raw.index)
 
 
-def add_derived_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the mapped categories. Unseen labels become <NA> in the derived column; the raw label stays."""
+# Each derived column, the raw column it is mapped from, and (for broad groups) the step after the mapping.
+DERIVED_SOURCES: dict[str, str] = {
+    "self_defined_group": "self_defined_ethnicity",
+    "self_defined_broad": "self_defined_ethnicity",
+    "officer_defined_broad": "officer_defined_ethnicity",
+    "outcome_group": "outcome",
+    "legislation_group": "legislation",
+}
+_DERIVED_VIA = {"self_defined_broad": vocab.broad_of_detailed}
+
+
+def raw_columns_for(columns: list[str]) -> list[str]:
+    """The raw columns to read for `columns` (raw or derived names), in canonical order."""
+    wanted = {DERIVED_SOURCES.get(c, c) for c in columns}
+    unknown = wanted - set(RAW_COLUMNS)
+    if unknown:
+        raise KeyError(f"not a canonical column: {', '.join(sorted(unknown))}")
+    return [c for c in RAW_COLUMNS if c in wanted]
+
+
+def add_derived_columns(frame: pd.DataFrame, names: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Add the mapped categories (every derived column, or `names`). Unseen labels become <NA> in the
+    derived column; the raw label stays."""
     out = frame.copy(deep=False)  # new columns only: the caller's frame is never changed (copy-on-write)
-    out["self_defined_group"] = _mapped("self_defined_ethnicity", out["self_defined_ethnicity"],
-                                        DERIVED_COLUMNS["self_defined_group"])
-    out["self_defined_broad"] = _mapped("self_defined_ethnicity", out["self_defined_ethnicity"],
-                                        DERIVED_COLUMNS["self_defined_broad"], via=vocab.broad_of_detailed)
-    out["officer_defined_broad"] = _mapped("officer_defined_ethnicity", out["officer_defined_ethnicity"],
-                                           DERIVED_COLUMNS["officer_defined_broad"])
-    out["outcome_group"] = _mapped("outcome", out["outcome"], DERIVED_COLUMNS["outcome_group"])
-    out["legislation_group"] = _mapped("legislation", out["legislation"], DERIVED_COLUMNS["legislation_group"])
+    for name in DERIVED_COLUMNS if names is None else names:
+        source = DERIVED_SOURCES[name]
+        out[name] = _mapped(source, out[source], DERIVED_COLUMNS[name], via=_DERIVED_VIA.get(name))
     return out
 
 

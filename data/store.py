@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data import read_copy, schema, store_lock
+from data import read_copy, schema, store_lock, store_read
 from data.atomic import write_temporary
 from data.errors import StoreError
 from data.months import normalise_month
@@ -324,39 +324,15 @@ class Store:
 
         Raises StoreError naming the file (and `python -m data verify --repair`) when a selected file is
         not the one its manifest entry describes: never different numbers in silence."""
-        chosen, stored = self._selected(forces, months)
-        names = list(columns) if columns is not None else list(schema.RAW_COLUMNS)
-        if not chosen:
-            return schema.coerce_raw(schema.empty_frame()).loc[:, names]
-        files = self._check_files(chosen)
-        key = read_copy.cache_key(stored)
-        everything = len(chosen) == len(stored)
-        expected = sum(e.records for e in chosen)
-        frame = read_copy.read_cache_frame(self.cache_path, key, columns=names, rows=expected,
-                                           forces=None if everything else {e.force for e in chosen},
-                                           months=None if everything else {e.month for e in chosen})
-        if frame is None:
-            try:
-                table = pq.read_table([str(p) for p in files],
-                                      columns=list(schema.RAW_COLUMNS) if everything else names)
-            except (OSError, pa.ArrowException) as exc:
-                raise StoreError(f"The store under {self.data_dir} could not be read ({exc}).",
-                                 hint=read_copy.REPAIR, file=str(self.data_dir)) from exc
-            if table.num_rows != expected:
-                raise StoreError(f"The files of {len(files)} force-months under {self.data_dir} hold "
-                                 f"{table.num_rows:,} records but the manifest says {expected:,}.",
-                                 hint="Run `python -m data verify` to see which months disagree, then "
-                                      "`python -m data verify --repair`.", file=str(self.manifest_path))
-            if everything:
-                read_copy.write_cache(self.cache_path, table, key)
-                table = table.select(names)
-            frame = read_copy.to_frame(table)
-            del table
-        for name in names:
-            dtype = schema.RAW_COLUMNS[name]
-            if str(frame[name].dtype) != dtype:
-                frame[name] = frame[name].astype(dtype)
-        return frame
+        return store_read.read_raw(self, forces, months, columns=columns)
+
+    def refresh_read_copy(self) -> None:
+        """Build the combined read copy when it is missing or older than the manifest (a whole-store read)."""
+        store_read.refresh_read_copy(self)
+
+    def label_counts(self) -> dict[str, dict[str, int]]:
+        """{raw column: {label: records}} over every stored record (from the read copy, refreshed first)."""
+        return store_read.label_counts(self)
 
     def _check_files(self, chosen: list[ManifestEntry]) -> list[Path]:
         """The files of `chosen`, each checked against its entry (read_copy.check_files).
@@ -392,19 +368,15 @@ class Store:
             time.sleep(0.05)
         return path
 
-    def read(self, forces: list[str] | None = None, months: list[str] | None = None) -> pd.DataFrame:
-        """Canonical records (raw + derived) of the selected forces and months (None = all)."""
-        raw = self.read_raw(forces, months)
-        if not len(raw):
-            return schema.empty_frame()
-        return schema.add_derived_columns(raw)
+    def read(self, forces: list[str] | None = None, months: list[str] | None = None, *,
+             columns: list[str] | None = None) -> pd.DataFrame:
+        """Canonical records (raw + derived) of the selected forces and months (None = all); `columns`
+        (raw or derived names) reads only what a view needs."""
+        return store_read.read(self, forces, months, columns=columns)
 
     def unknown_labels(self) -> pd.DataFrame:
         """Raw labels in the stored records that no mapping table knows: column, label, records."""
-        from data import vocab
-
-        raw = self.read_raw(columns=list(vocab.MAPPINGS))
-        return schema.unknown_labels(raw)
+        return store_read.unknown_labels(self)
 
 
 def manifest_signature(root: Path | str) -> str:

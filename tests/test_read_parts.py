@@ -68,3 +68,59 @@ def test_derived_columns_leave_the_callers_frame_unchanged(store):
     pd.testing.assert_frame_equal(raw, before, check_exact=True)
     assert list(raw.columns) == list(schema.RAW_COLUMNS)
     assert set(schema.DERIVED_COLUMNS) <= set(out.columns)
+
+
+def test_the_read_copy_has_one_row_group_per_force_and_year(tmp_path):
+    """A page reads only its forces' and years' row groups (the index in the copy's metadata says which)."""
+    s = Store(tmp_path / "store")
+    for force in ("kent", "essex"):
+        for month, n in (("2023-12", 2), ("2024-01", 3), ("2024-02", 4)):
+            s.write_month(force, month, records(force, month, n), source="test")
+    s.refresh_read_copy()
+    parquet = pq.ParquetFile(s.cache_path)
+    # oracle: rows are in (force, month) order, so the groups are essex 2023, essex 2024, kent 2023, kent 2024
+    sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
+    assert sizes == [2, 7, 2, 7]
+    got = s.read(["kent"], ["2024-02"])
+    assert len(got) == 4 and set(got["force"]) == {"kent"} and set(got["month"]) == {"2024-02"}
+    calls = []
+    real = pq.ParquetFile.read_row_groups
+
+    def spy(self, groups, *args, **kwargs):
+        calls.append(list(groups))
+        return real(self, groups, *args, **kwargs)
+
+    import unittest.mock
+    with unittest.mock.patch.object(pq.ParquetFile, "read_row_groups", spy):
+        assert len(s.read(["kent"], ["2024-01", "2024-02"])) == 7
+    assert calls and all(c == [3] for c in calls)  # kent 2024 only
+
+
+def test_a_column_subset_is_the_same_as_the_whole_read(store):
+    whole = store.read(forces=["kent", "essex"], months=["2024-02"])
+    columns = ["force", "month", "self_defined_broad", "officer_defined_broad", "legislation_group", "gender"]
+    part = store.read(forces=["kent", "essex"], months=["2024-02"], columns=columns)
+    assert list(part.columns) == columns
+    pd.testing.assert_frame_equal(part, whole.loc[:, columns], check_exact=True)
+    with pytest.raises(KeyError, match="not a canonical column"):
+        store.read(columns=["force", "postcode"])
+
+
+def test_label_counts_are_the_records_value_counts(store):
+    raw = store.read_raw()
+    counts = store.label_counts()
+    for column in read_copy.LABEL_COLUMNS:
+        oracle = raw[column].value_counts()  # pandas, on every stored record
+        assert counts[column] == {str(k): int(n) for k, n in oracle.items() if n}, column
+    assert sum(counts["type"].values()) == len(raw)
+
+
+def test_an_old_read_copy_without_the_index_is_rebuilt(store):
+    """A copy written before row groups were indexed is stale: the next refresh rewrites it."""
+    table = pq.read_table(store.cache_path)
+    key = table.schema.metadata[read_copy.CACHE_KEY]
+    pq.write_table(table.replace_schema_metadata({read_copy.CACHE_KEY: key}), store.cache_path)
+    assert read_copy.label_counts(store.cache_path, key) is None
+    assert len(store.read(["kent"])) == 15  # read from the files meanwhile
+    store.refresh_read_copy()
+    assert read_copy.label_counts(store.cache_path, key) is not None

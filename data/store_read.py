@@ -1,0 +1,115 @@
+"""Reading the store: the selected force-months, only the columns asked for, through the combined read copy.
+
+A national year is ~530 small files and Parquet costs ~2 ms a file to open, so reads go through one
+combined copy, <root>/cache/stop_search.parquet (data.read_copy), tagged with a hash of every ok entry's
+force, month and checksum and used only after the selected files pass read_copy.check_files. The copy is
+written in row groups of one force and year, so a read of some forces or months touches only theirs.
+Any read of the whole store (or refresh_read_copy) rebuilds a stale copy; a partial read with a stale
+copy reads the files themselves.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data import read_copy, schema
+from data.errors import StoreError
+
+if TYPE_CHECKING:
+    from data.store import Store
+
+
+def read_raw(store: Store, forces: list[str] | None, months: list[str] | None, *,
+             columns: list[str] | None = None) -> pd.DataFrame:
+    """Raw canonical columns (or a subset) of the selected force-months, categoricals kept."""
+    chosen, stored = store._selected(forces, months)
+    names = list(columns) if columns is not None else list(schema.RAW_COLUMNS)
+    if not chosen:
+        return schema.coerce_raw(schema.empty_frame()).loc[:, names]
+    files = store._check_files(chosen)
+    key = read_copy.cache_key(stored)
+    everything = len(chosen) == len(stored)
+    expected = sum(e.records for e in chosen)
+    frame = read_copy.read_cache_frame(store.cache_path, key, columns=names, rows=expected,
+                                       forces=None if everything else {e.force for e in chosen},
+                                       months=None if everything else {e.month for e in chosen})
+    if frame is None:
+        table = _read_files(store, files, expected, columns=list(schema.RAW_COLUMNS) if everything else names)
+        if everything:
+            read_copy.write_cache(store.cache_path, table, key)
+            table = table.select(names)
+        frame = read_copy.to_frame(table)
+        del table
+    for name in names:
+        dtype = schema.RAW_COLUMNS[name]
+        if str(frame[name].dtype) != dtype:
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
+
+def _read_files(store: Store, files: list, expected: int, *, columns: list[str]) -> pa.Table:
+    try:
+        table = pq.read_table([str(p) for p in files], columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"The store under {store.data_dir} could not be read ({exc}).",
+                         hint=read_copy.REPAIR, file=str(store.data_dir)) from exc
+    if table.num_rows != expected:
+        raise StoreError(f"The files of {len(files)} force-months under {store.data_dir} hold "
+                         f"{table.num_rows:,} records but the manifest says {expected:,}.",
+                         hint="Run `python -m data verify` to see which months disagree, then "
+                              "`python -m data verify --repair`.", file=str(store.manifest_path))
+    return table
+
+
+def refresh_read_copy(store: Store) -> None:
+    """Build the read copy from the checked files when it is missing or does not match the manifest."""
+    _, stored = store._selected(None, None)
+    if not stored:
+        return
+    key = read_copy.cache_key(stored)
+    if read_copy.label_counts(store.cache_path, key) is not None:
+        return
+    files = store._check_files(stored)
+    table = _read_files(store, files, sum(e.records for e in stored), columns=list(schema.RAW_COLUMNS))
+    read_copy.write_cache(store.cache_path, table, key)
+
+
+def label_counts(store: Store) -> dict[str, dict[str, int]]:
+    """{raw column: {label: records}} over every stored record ({} for an empty store)."""
+    _, stored = store._selected(None, None)
+    if not stored:
+        return {}
+    key = read_copy.cache_key(stored)
+    counts = read_copy.label_counts(store.cache_path, key)
+    if counts is None:
+        refresh_read_copy(store)
+        counts = read_copy.label_counts(store.cache_path, key)
+    if counts is None:  # the copy could not be written (read-only store): count from the records
+        raw = read_raw(store, None, None, columns=list(read_copy.LABEL_COLUMNS))
+        counts = {c: {str(k): int(n) for k, n in raw[c].value_counts().items() if n} for c in raw.columns}
+    return counts
+
+
+def read(store: Store, forces: list[str] | None, months: list[str] | None, *,
+         columns: list[str] | None = None) -> pd.DataFrame:
+    """Canonical records (raw + derived, or only `columns`) of the selected forces and months."""
+    raw_names = None if columns is None else schema.raw_columns_for(list(columns))
+    raw = read_raw(store, forces, months, columns=raw_names)
+    if columns is None:
+        return schema.add_derived_columns(raw) if len(raw) else schema.empty_frame()
+    derived = [c for c in columns if c in schema.DERIVED_COLUMNS]
+    return schema.add_derived_columns(raw, derived).loc[:, list(columns)]
+
+
+def unknown_labels(store: Store) -> pd.DataFrame:
+    """Raw labels in the stored records that no mapping table knows: column, label, records."""
+    from data import vocab
+
+    counts = label_counts(store)
+    rows = [{"column": column, "label": label, "records": n}
+            for column in vocab.MAPPINGS
+            for label, n in counts.get(column, {}).items() if vocab.lookup(column, label) is None]
+    return pd.DataFrame(rows, columns=["column", "label", "records"])
