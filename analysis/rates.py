@@ -114,6 +114,11 @@ class Counts:
         return self.population * self.coverage[:, None]
 
 
+def count_columns(selection: Selection) -> tuple[str, ...]:
+    """The record columns `count` reads for a selection (a view reads only these from the store)."""
+    return ("force", "month", "type", "involved_person", selection.group_column)
+
+
 def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False) -> Counts:
     """Count searches of persons by force and group (vectorised; every force and group present)."""
     column, groups, level = group_setup(selection)

@@ -51,17 +51,43 @@ def forces_in(records: pd.DataFrame, manifest: pd.DataFrame | None = None) -> li
     return [f for f in order if f in present] + sorted(present - set(order))
 
 
+# Raw columns whose label counts decide the filters' options (legislation_group comes from legislation).
+OPTION_SOURCES = ("type", "legislation", "object_of_search", "age_range", "gender")
+
+
+def label_counts(records: pd.DataFrame, columns: Iterable[str] = OPTION_SOURCES) -> dict[str, dict[str, int]]:
+    """{raw column: {label: records}}; records without a label are counted under ''."""
+    counts: dict[str, dict[str, int]] = {}
+    for column in columns:
+        values = records[column].value_counts(dropna=False) if len(records) else pd.Series(dtype="int64")
+        counts[column] = {("" if pd.isna(k) else str(k)): int(n) for k, n in values.items() if n}
+    return counts
+
+
 def filter_options(records: pd.DataFrame) -> dict[str, list[str]]:
     """Widget name -> the values seen in the records for that filter, in a natural or frequency order."""
+    return filter_options_from_counts(label_counts(records))
+
+
+def filter_options_from_counts(counts: Mapping[str, Mapping[str, int]]) -> dict[str, list[str]]:
+    """The filters' options from raw label counts (those kept with the store, or label_counts of records):
+    the values in a natural order where there is one, else the most frequent first."""
     out: dict[str, list[str]] = {}
     for name, column in FILTER_COLUMNS.items():
-        seen = _observed(records[column]) if len(records) else []
+        seen: dict[str, int] = {}
+        if column == "legislation_group":  # derived, as schema.add_derived_columns maps it (missing -> '')
+            groups = set(vocab.LEGISLATION_GROUPS)
+            for label, n in counts.get("legislation", {}).items():
+                group = vocab.lookup("legislation", label)
+                if group in groups and n:
+                    seen[group] = seen.get(group, 0) + n
+        else:
+            seen = {label: n for label, n in counts.get(column, {}).items() if label != "" and n}
         natural = _NATURAL_ORDER.get(column)
         if natural:
             out[name] = [v for v in natural if v in seen] + sorted(v for v in seen if v not in natural)
         else:
-            counts = records[column].value_counts()
-            out[name] = [str(v) for v in counts.index if counts[v] > 0]
+            out[name] = sorted(seen, key=lambda v: (-seen[v], v))
     return out
 
 

@@ -1,7 +1,8 @@
 """Which records the app shows, loaded once and cached: the local store when it holds data, else the demo.
 
 Demo and real records are never mixed: as soon as the store has one 'ok' force-month the app shows only
-the store, and says so. The expensive load is cached (st.cache_data); filtering happens outside it.
+the store, and says so. A store is read per selection (its forces and months, the columns a view needs)
+and kept in a small shared cache; the filters' options come from label counts kept with the store.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import views
-from data import demo
+from data import demo, schema
 from data.store import Store, manifest_signature, store_root
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Dataset:
-    """The records on screen, their manifest, where they came from, and a key that changes with them."""
+    """The records on screen, their manifest, where they came from, and a key that changes with them.
 
-    records: pd.DataFrame
+    `records` holds the demo's records; for the store it is None and `records_for` reads each selection's
+    force-months (and only the columns asked for) from the store when a view needs them, so a page never
+    loads ten national years to show one."""
+
+    records: pd.DataFrame | None
     manifest: pd.DataFrame
     demo: bool
     key: str
@@ -38,14 +43,27 @@ class Dataset:
         return demo.DEMO_LABEL if self.demo else "Local store"
 
     @property
+    def record_count(self) -> int:
+        if self.records is not None:
+            return len(self.records)
+        return int(self.manifest.loc[self.manifest["status"].eq("ok"), "records"].sum()) if len(self.manifest) else 0
+
+    def records_for(self, forces: tuple[str, ...], months: tuple[str, ...],
+                    columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """The records of these forces and months (every column, or `columns`), read-only and shared."""
+        if self.records is not None:
+            return self.records if columns is None else self.records.loc[:, list(columns)]
+        return _store_slice(self.root, self.key, tuple(sorted(forces)), tuple(sorted(months)), columns)
+
+    @property
     def description(self) -> str:
         if self.demo:
-            return (f"{len(self.records):,} generated records, {len(self.forces)} forces, {self.months[0]} to "
+            return (f"{self.record_count:,} generated records, {len(self.forces)} forces, {self.months[0]} to "
                     f"{self.months[-1]}. Not police records: do not publish them as findings. Fetch real data "
                     "on Get data.")
         span = f"{self.months[0]} to {self.months[-1]}" if self.months else "no months"
         forces = f"{len(self.forces)} force{'s' if len(self.forces) != 1 else ''}"
-        return (f"Showing the local store only ({self.root}): {len(self.records):,} records from "
+        return (f"Showing the local store only ({self.root}): {self.record_count:,} records from "
                 f"data.police.uk, {forces}, {span}.")
 
 
@@ -60,14 +78,19 @@ def _manifest(root: str, signature: str) -> pd.DataFrame:
     return Store(root).manifest()
 
 
-# st.cache_resource, not st.cache_data: cache_data hands every run its own unpickled copy of the whole
-# frame (seconds and gigabytes at ten national years); the records are read-only everywhere, so share them.
-@st.cache_resource(show_spinner="Loading the stored records...", max_entries=2)
-def _store_records(root: str, signature: str) -> tuple[pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
-    records = Store(root).read()
-    manifest = _manifest(root, signature)  # the one load() just made (the manifest costs ~0.8 s at ten years)
-    return (records, views.months_in(records, manifest), views.forces_in(records, manifest),
-            views.filter_options(records))
+# st.cache_resource, not st.cache_data: cache_data hands every run its own unpickled copy of the records;
+# they are read-only everywhere, so share them. A few selections are kept (a year of every force is ~25 MB).
+@st.cache_resource(show_spinner="Reading the stored records for this selection...", max_entries=6)
+def _store_slice(root: str, key: str, forces: tuple[str, ...], months: tuple[str, ...],
+                 columns: tuple[str, ...] | None) -> pd.DataFrame:
+    return Store(root).read(list(forces), list(months), columns=None if columns is None else list(columns))
+
+
+@st.cache_resource(show_spinner="Indexing the store for quick reading (once after each fetch or import)...",
+                   max_entries=2)
+def _store_options(root: str, signature: str) -> dict[str, list[str]]:
+    """The filters' options from every stored record's labels (kept in the store's read copy)."""
+    return views.filter_options_from_counts(Store(root).label_counts())
 
 
 def _demo_version() -> str:
@@ -96,9 +119,10 @@ def load() -> Dataset:
     signature = _signature(root)
     manifest = _manifest(str(root), signature) if signature != "no-manifest" else pd.DataFrame()
     if len(manifest) and manifest["status"].eq("ok").any():
-        records, months, forces, options = _store_records(str(root), signature)
-        return Dataset(records, manifest, False, f"store:{root}:{signature}", str(root), tuple(months),
-                       tuple(forces), options)
+        empty = schema.empty_frame()
+        return Dataset(None, manifest, False, f"store:{root}:{signature}", str(root),
+                       tuple(views.months_in(empty, manifest)), tuple(views.forces_in(empty, manifest)),
+                       _store_options(str(root), signature))
     records, manifest, months, forces, options = _demo_shared(_demo_version())
     return Dataset(records, manifest, True, "demo", str(root), tuple(months), tuple(forces), options)
 
@@ -106,5 +130,6 @@ def load() -> Dataset:
 def forget() -> None:
     """Drop every cached load and table (after a fetch or an import changed the store)."""
     st.cache_data.clear()
-    _store_records.clear()
+    _store_slice.clear()
+    _store_options.clear()
     _demo_shared.clear()

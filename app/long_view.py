@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from analysis import views
 from analysis.figures.long_trend_chart import long_trend_figure
 from analysis.long_trend import FIRST_MONTH, LongTrend, long_trend
-from analysis.selection import Selection, select
-from app import components
+from analysis.rates import count_columns
+from analysis.selection import Selection
+from app import components, tables
 from app.dataset import Dataset
 
 CAVEAT = ("Each financial year and 12-month window is divided by the Census its last month calls for (auto: "
@@ -21,9 +21,10 @@ CAVEAT = ("Each financial year and 12-month window is divided by the Census its 
 
 
 @st.cache_data(show_spinner="Computing the long view...", max_entries=16)
-def _long(dataset_key: str, selection: Selection, _records: pd.DataFrame, _manifest: pd.DataFrame) -> LongTrend:
-    records = select(_records, selection) if selection.filters else _records  # count() keeps its forces/months
-    return long_trend(records, selection, months_available=views.months_available(_manifest))
+def _long(dataset_key: str, selection: Selection, _dataset: Dataset) -> LongTrend:
+    # every month of the chosen forces, only the columns the counts read (ten years of every force)
+    records = tables.records(_dataset, selection, count_columns(selection))
+    return long_trend(records, selection, months_available=views.months_available(_dataset.manifest))
 
 
 def long_selection(dataset: Dataset, selection: Selection, forces: tuple[str, ...]) -> Selection | None:
@@ -41,7 +42,7 @@ def show(dataset: Dataset, selection: Selection, *, forces: tuple[str, ...], mea
         components.note("The long view needs at least 12 months of data from 2015 on; the data hold "
                         f"{len(dataset.months)} month(s).")
         return
-    result = _long(dataset.key, long, dataset.records, dataset.manifest)
+    result = _long(dataset.key, long, dataset)
     fig = long_trend_figure(result.periods, result.coverage, measure=measure, demo=dataset.demo)
     components.chart_with_downloads(fig, result.periods, key="disparity_long_trend", dataset=dataset,
                                     selection=result.selection, title=fig.layout.title.text, caveats=(CAVEAT,))

@@ -18,7 +18,13 @@ from analysis.coverage import restrict_to_published
 from analysis.mix import mix
 from analysis.outcomes import analyse_outcomes
 from analysis.quality import agreement, quality
-from analysis.rates import count, disparity_from_rates, not_stated_from_counts, rates_from_counts
+from analysis.rates import (
+    count,
+    count_columns,
+    disparity_from_rates,
+    not_stated_from_counts,
+    rates_from_counts,
+)
 from analysis.selection import Selection, select
 from analysis.thorough import thorough
 from analysis.trend import by_period_census, trend
@@ -34,6 +40,7 @@ from app.dataset import Dataset
 from data.demo import DEMO_SOURCE
 from data.demo_use_of_force import DEMO_YEAR, demo_use_of_force_reports
 from data.schema import unknown_labels
+from data.store import Store
 from data.use_of_force import vocab as uof_vocab
 from data.use_of_force.store import UseOfForceStore
 
@@ -46,35 +53,43 @@ KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
 }
 
 
+def records(dataset: Dataset, selection: Selection, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The records of the selection's forces and months that pass its filters (every column, or `columns`
+    with what the filters need), read from the store only for this selection."""
+    if columns is not None:
+        columns = tuple(dict.fromkeys(("force", "month", *columns, *(c for c, _ in selection.filters))))
+    return select(dataset.records_for(selection.forces, tuple(selection.months), columns), selection)
+
+
 @st.cache_data(show_spinner="Computing the tables for this selection...", max_entries=512)
-def _compute(kind: str, dataset_key: str, selection: Selection, _records: pd.DataFrame) -> Any:
+def _compute(kind: str, dataset_key: str, selection: Selection, _dataset: Dataset) -> Any:
     # rates, the not-stated summary and disparity are made from one count of the records (the same
     # numbers as analysis.rates.rates / not_stated_summary / disparity, counted once, not three times)
     if kind == "counts":
-        return count(select(_records, selection), selection)
+        return count(records(_dataset, selection, count_columns(selection)), selection)
     if kind == "rates":
-        return rates_from_counts(_compute("counts", dataset_key, selection, _records), months=selection.n_months)
+        return rates_from_counts(_compute("counts", dataset_key, selection, _dataset), months=selection.n_months)
     if kind == "not_stated":
-        return not_stated_from_counts(_compute("counts", dataset_key, selection, _records))
+        return not_stated_from_counts(_compute("counts", dataset_key, selection, _dataset))
     if kind == "disparity":
-        base = _compute("rates", dataset_key, selection, _records)
+        base = _compute("rates", dataset_key, selection, _dataset)
         return disparity_from_rates(base, reference=selection.reference, months=selection.n_months)
-    return KINDS[kind](select(_records, selection), selection)
+    return KINDS[kind](records(_dataset, selection), selection)
 
 
 def table(kind: str, dataset: Dataset, selection: Selection) -> Any:
     """The analysis table `kind` for the selection, computed once per dataset and selection."""
-    return _compute(kind, dataset.key, selection, dataset.records)
+    return _compute(kind, dataset.key, selection, dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _selected(dataset_key: str, selection: Selection, _records: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    return select(_records, selection).loc[:, list(columns)]
+def _selected(dataset_key: str, selection: Selection, _dataset: Dataset, columns: tuple[str, ...]) -> pd.DataFrame:
+    return records(_dataset, selection, columns).loc[:, list(columns)]
 
 
 def selected(dataset: Dataset, selection: Selection, columns: tuple[str, ...]) -> pd.DataFrame:
     """The selected records, only the columns a page needs (the map, for one)."""
-    return _selected(dataset.key, selection, dataset.records, columns)
+    return _selected(dataset.key, selection, dataset, columns)
 
 
 def every_force(dataset: Dataset, selection: Selection) -> Selection:
@@ -123,17 +138,18 @@ def demo_use_of_force(forces: tuple[str, ...] | str, year: str, *, reference: st
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _trend(dataset_key: str, selection: Selection, _records: pd.DataFrame, _manifest: pd.DataFrame) -> pd.DataFrame:
-    return trend(select(_records, selection), selection, months_available=views.months_available(_manifest))
+def _trend(dataset_key: str, selection: Selection, _dataset: Dataset) -> pd.DataFrame:
+    return trend(records(_dataset, selection, count_columns(selection)), selection,
+                 months_available=views.months_available(_dataset.manifest))
 
 
 def trend_table(dataset: Dataset, selection: Selection) -> pd.DataFrame:
     """analysis.trend.trend for the selection; the manifest tells a month with no searches from a gap. With
     the Census on auto, windows ending up to 2019/20 divide by Census 2011 and later ones by Census 2021."""
     if selection.census == "auto" and len(trend_selection(selection).census_years) > 1:
-        return by_period_census({census: _trend(dataset.key, replace(selection, census=census), dataset.records,
-                                                dataset.manifest) for census in ("2011", "2021")})
-    return _trend(dataset.key, selection, dataset.records, dataset.manifest)
+        return by_period_census({census: _trend(dataset.key, replace(selection, census=census), dataset)
+                                 for census in ("2011", "2021")})
+    return _trend(dataset.key, selection, dataset)
 
 
 def trend_selection(selection: Selection) -> Selection:
@@ -142,33 +158,35 @@ def trend_selection(selection: Selection) -> Selection:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _quality(dataset_key: str, selection: Selection, _records: pd.DataFrame, _manifest: pd.DataFrame) -> pd.DataFrame:
-    return quality(select(_records, selection), selection, manifest=_manifest)
+def _quality(dataset_key: str, selection: Selection, _dataset: Dataset) -> pd.DataFrame:
+    return quality(records(_dataset, selection), selection, manifest=_dataset.manifest)
 
 
 def quality_table(dataset: Dataset, selection: Selection) -> pd.DataFrame:
     """analysis.quality.quality for the selection, with the manifest's month statuses."""
-    return _quality(dataset.key, selection, dataset.records, dataset.manifest)
+    return _quality(dataset.key, selection, dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _unknown_labels(dataset_key: str, _records: pd.DataFrame) -> pd.DataFrame:
-    return unknown_labels(_records)
+def _unknown_labels(dataset_key: str, _dataset: Dataset) -> pd.DataFrame:
+    if _dataset.records is not None:
+        return unknown_labels(_dataset.records)
+    return Store(_dataset.root).unknown_labels()  # from the label counts kept with the store
 
 
 def unknown_labels_table(dataset: Dataset) -> pd.DataFrame:
     """Raw labels no mapping table knows, with how many records carry each (whole dataset)."""
-    return _unknown_labels(dataset.key, dataset.records)
+    return _unknown_labels(dataset.key, dataset)
 
 
 def funnel(dataset: Dataset, selection: Selection) -> pd.DataFrame:
     """The funnel plot's control-limit curves for the compare table of the selection."""
-    return _funnel(dataset.key, selection, dataset.records)
+    return _funnel(dataset.key, selection, dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _funnel(dataset_key: str, selection: Selection, _records: pd.DataFrame) -> pd.DataFrame:
-    return funnel_curve(_compute("compare", dataset_key, selection, _records))
+def _funnel(dataset_key: str, selection: Selection, _dataset: Dataset) -> pd.DataFrame:
+    return funnel_curve(_compute("compare", dataset_key, selection, _dataset))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

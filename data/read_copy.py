@@ -89,7 +89,7 @@ def cache_key(stored: list[ManifestEntry]) -> bytes:
 # listed in its metadata, so that a page reads only the row groups of its forces and years: the latest
 # year of every force, or ten years of one force, never the whole store.
 ROW_GROUPS_KEY = b"stopsearch_row_groups"   # JSON [[force, year], ...], one per row group, in file order
-LABELS_KEY = b"stopsearch_label_counts"     # JSON {column: {label: records}} over the whole store
+LABELS_KEY = b"stopsearch_label_counts"     # JSON {column: {label: records}}, "" = no label, whole store
 LABEL_COLUMNS = ("type", "gender", "age_range", "legislation", "object_of_search", "self_defined_ethnicity",
                  "officer_defined_ethnicity", "outcome")
 
@@ -191,8 +191,8 @@ def _row_groups(table: pa.Table) -> tuple[list[list[str]], list[tuple[int, int]]
 def _label_counts(table: pa.Table) -> dict[str, dict[str, int]]:
     counts = {}
     for name in LABEL_COLUMNS:
-        values = table.column(name).to_pandas().value_counts(dropna=True)
-        counts[name] = {str(label): int(n) for label, n in values.items() if n}
+        values = table.column(name).to_pandas().value_counts(dropna=False)
+        counts[name] = {("" if pd.isna(label) else str(label)): int(n) for label, n in values.items() if n}
     return counts
 
 

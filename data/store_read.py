@@ -78,7 +78,7 @@ def refresh_read_copy(store: Store) -> None:
 
 
 def label_counts(store: Store) -> dict[str, dict[str, int]]:
-    """{raw column: {label: records}} over every stored record ({} for an empty store)."""
+    """{raw column: {label: records}} over every stored record, '' for no label ({} for an empty store)."""
     _, stored = store._selected(None, None)
     if not stored:
         return {}
@@ -89,7 +89,8 @@ def label_counts(store: Store) -> dict[str, dict[str, int]]:
         counts = read_copy.label_counts(store.cache_path, key)
     if counts is None:  # the copy could not be written (read-only store): count from the records
         raw = read_raw(store, None, None, columns=list(read_copy.LABEL_COLUMNS))
-        counts = {c: {str(k): int(n) for k, n in raw[c].value_counts().items() if n} for c in raw.columns}
+        counts = {c: {("" if pd.isna(k) else str(k)): int(n) for k, n in raw[c].value_counts(dropna=False).items() if n}
+                  for c in raw.columns}
     return counts
 
 
@@ -111,5 +112,5 @@ def unknown_labels(store: Store) -> pd.DataFrame:
     counts = label_counts(store)
     rows = [{"column": column, "label": label, "records": n}
             for column in vocab.MAPPINGS
-            for label, n in counts.get(column, {}).items() if vocab.lookup(column, label) is None]
+            for label, n in counts.get(column, {}).items() if label and vocab.lookup(column, label) is None]
     return pd.DataFrame(rows, columns=["column", "label", "records"])

@@ -110,8 +110,8 @@ def test_label_counts_are_the_records_value_counts(store):
     raw = store.read_raw()
     counts = store.label_counts()
     for column in read_copy.LABEL_COLUMNS:
-        oracle = raw[column].value_counts()  # pandas, on every stored record
-        assert counts[column] == {str(k): int(n) for k, n in oracle.items() if n}, column
+        oracle = raw[column].value_counts(dropna=False)  # pandas, on every stored record; '' = no label
+        assert counts[column] == {("" if pd.isna(k) else str(k)): int(n) for k, n in oracle.items() if n}, column
     assert sum(counts["type"].values()) == len(raw)
 
 

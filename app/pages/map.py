@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from analysis import views
@@ -14,7 +13,7 @@ from analysis.districts import (
     rates_from_district_counts,
 )
 from analysis.figures.maps import district_funnel_figure, district_map_figure, force_map_figure
-from analysis.selection import Selection, select
+from analysis.selection import Selection
 from app import charts, components, state, tables
 from app.dataset import Dataset
 from app.safe_text import markdown_text
@@ -49,9 +48,9 @@ TABLE_COLUMNS = ["district_name", "group", "searches", "population", "rate_per_1
 
 
 @st.cache_data(show_spinner="Placing searches in districts (once per stored month)...", max_entries=32)
-def _district_counts(dataset_key: str, selection: Selection, root: str, demo: bool, _records: pd.DataFrame):  # noqa: ANN202
-    store = None if demo else Store(root)
-    return district_counts(select(_records, selection), selection, store=store)
+def _district_counts(dataset_key: str, selection: Selection, _dataset: Dataset):  # noqa: ANN202
+    store = None if _dataset.demo else Store(_dataset.root)
+    return district_counts(tables.records(_dataset, selection), selection, store=store)
 
 
 def _drill(force: str) -> None:
@@ -88,7 +87,7 @@ def _district_view(dataset: Dataset, selection: Selection, force: str, group: st
     name = reference_data.force_name(force)
     st.subheader(f"Districts of {name}")
     one = replace(selection, forces=(force,))
-    counts = _district_counts(dataset.key, one, dataset.root, dataset.demo, dataset.records)
+    counts = _district_counts(dataset.key, one, dataset)
     summary = location_summary(counts)
     if not len(summary):
         st.info(f"{name} has no local authority districts of its own (no resident force area), so there is no "
