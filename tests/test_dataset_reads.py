@@ -1,0 +1,68 @@
+"""No page reads the whole store: each reads its selection's force-months (and for counts only the columns
+they use), so ten national years cost a page what one year does. The numbers on screen are checked against
+the analysis functions in tests/test_dashboard_real_store.py; here, what was read."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from data import store_read
+from tests.store_fixtures import build_fixture_store
+
+PROJECT = Path(__file__).resolve().parents[1]
+PAGES = ("overview", "disparity", "outcomes", "compare", "map", "quality", "use-of-force")
+
+
+@pytest.fixture(scope="module")
+def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("reads-store")
+    return build_fixture_store(root / "store", root / "csv")
+
+
+@pytest.fixture()
+def reads(fixture_store: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    monkeypatch.setenv("STOPSEARCH_DATA_DIR", str(fixture_store))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    calls: list[tuple] = []
+    real = store_read.read_raw
+
+    def spy(store, forces, months, *, columns=None):
+        calls.append((None if forces is None else tuple(forces), None if months is None else tuple(months),
+                      None if columns is None else tuple(columns)))
+        return real(store, forces, months, columns=columns)
+
+    monkeypatch.setattr(store_read, "read_raw", spy)
+    yield calls
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_reads_only_its_selection(reads: list[tuple], page: str) -> None:
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=180)
+    at.query_params["page"] = page
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the fixture store holds 2019-01..2020-02: the default period is its latest 12 months
+    for forces, months, columns in reads:
+        whole = forces is None and months is None
+        assert not (whole and columns is None), f"{page} read every column of the whole store"
+        if whole:  # only the label counts' fallback may read everything, and then only the label columns
+            assert set(columns) <= set(store_read.read_copy.LABEL_COLUMNS)
+    if page in ("overview", "outcomes", "compare", "quality"):
+        assert reads, f"{page} read no records"
+        assert all(months is not None and len(months) <= 12 for _, months, _ in reads), reads
+
+
+def test_the_long_view_reads_only_the_columns_it_counts(reads: list[tuple]) -> None:
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=180)
+    at.query_params["page"] = "disparity"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    long = [c for c in reads if c[1] is not None and len(c[1]) == 14]  # every stored month
+    assert long, reads
+    assert all(columns is not None and "latitude" not in columns for _, _, columns in long), long
