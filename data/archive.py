@@ -5,18 +5,15 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import pyarrow as pa
-
-from data import normalise
-from data.errors import BadFile, InvalidRecords, StopSearchDataError, printable
+from data import normalise  # noqa: F401 - callers reach it as archive.normalise
+from data.errors import BadFile, StopSearchDataError, printable
+from data.import_batch import _Batch, _File  # noqa: F401 - _Batch and _File are used by data.archive_fetch
+from data.import_results import ImportSummary, MonthResult, Problem  # noqa: F401 - re-exported
 from data.months import normalise_month
 from data.reference_data import check_force
-from data.store import Store, to_arrow
-from data.store_table import month_slice
+from data.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -28,68 +25,6 @@ MAX_COMPRESSION_RATIO = 200        # CSV deflates ~5-15x; a far higher ratio is 
 _RATIO_FLOOR = 1 << 20             # tiny members can legitimately compress very well
 
 OtherHandler = Callable[[Path], "list[str] | None"]
-
-
-@dataclass(frozen=True)
-class MonthResult:
-    """One force-month read from a file and stored."""
-
-    force: str
-    month: str
-    status: str        # 'ok' or 'empty'
-    records: int
-    source: str        # file name, or 'archive.zip:member/path.csv'
-
-    def __post_init__(self) -> None:  # names inside a zip are untrusted: no control character gets out
-        object.__setattr__(self, "source", printable(self.source, limit=500))
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A file or member that was not imported; no stored record changed because of it (a file refused at the
-    door is noted as a failure in its force-month's manifest entry)."""
-
-    where: str
-    message: str
-
-    def __post_init__(self) -> None:  # messages quote file names and content: no control character gets out
-        object.__setattr__(self, "where", printable(self.where, limit=500))
-        object.__setattr__(self, "message", printable(self.message, limit=2000))
-
-
-@dataclass
-class ImportSummary:
-    imported: list[MonthResult] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    skipped_members: int = 0                               # street / outcomes / other members of zips
-    other_lines: list[str] = field(default_factory=list)   # what the handler of other files reported
-    unrecognised: list[str] = field(default_factory=list)  # files nobody recognised
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def records(self) -> int:
-        return sum(r.records for r in self.imported)
-
-    def latest(self) -> list[MonthResult]:
-        """One result per force-month (a month given twice: the last one counts), sorted."""
-        last = {(r.force, r.month): r for r in self.imported}
-        return [last[key] for key in sorted(last)]
-
-    def closing_line(self, *, seconds: float | None = None) -> str:
-        took = f" in {seconds:.1f} s" if seconds is not None else ""
-        return (f"{len(self.imported)} force-months imported ({self.records:,} records){took}; "
-                f"{self.skipped_members} other zip members skipped; {len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}.")
-
-    def lines(self, *, seconds: float | None = None) -> list[str]:
-        """The summary as the command line and the app show it: per force-month, then totals and problems."""
-        lines = [f"{r.force} {r.month}: {r.status}, {r.records:,} records ({r.source})" for r in self.latest()]
-        lines += [*self.other_lines, *self.unrecognised, self.closing_line(seconds=seconds)]
-        lines += [f"error: {p.message}" for p in self.problems]
-        # file names and quoted file content are untrusted: no control character reaches a terminal
-        return [printable(line, limit=2000) for line in lines]
 
 
 def parse_name(name: str) -> tuple[str, str] | None:
@@ -133,171 +68,6 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, where: str,
                       hint="The archive is damaged or truncated: download it again from data.police.uk.",
                       file=where) from exc
     return b"".join(chunks)
-
-
-@dataclass(frozen=True)
-class _File:
-    """One stop-and-search CSV read into memory, waiting to be normalised and stored."""
-
-    force: str
-    month: str
-    source: str
-    where: str
-    payload: bytes
-
-
-_HEADER = ",".join(normalise.CSV_COLUMNS).encode()
-
-
-class _Batch:
-    """Normalises files in groups and stores each force-month.
-
-    normalise.from_csv costs ~30 ms of fixed overhead per call, against ~2 us per record: a national
-    month is ~45 files of a few thousand records, so files with the standard header are joined and
-    normalised in one call, then split back by their record counts. Any doubt (an odd header, an
-    error, a count that does not add up) sends the group back through from_csv one file at a time, so
-    results and error messages are exactly those of from_csv."""
-
-    def __init__(self, store: Store, summary: ImportSummary, *, max_files: int = 64, max_bytes: int = 32 << 20,
-                 allow_empty: bool = False, background: bool = False) -> None:
-        self.store, self.summary = store, summary
-        self.background = background  # store batches on a thread (flush returns before they are stored)
-        self.allow_empty = allow_empty
-        self.max_files, self.max_bytes = max_files, max_bytes
-        self.files: list[_File] = []
-        self.size = 0
-        # one thread stores a batch (Parquet, fsync: mostly waiting on the disk) while the caller reads and
-        # normalises the next; batches are stored one at a time, in order
-        self._committer: ThreadPoolExecutor | None = None
-        self._pending: Future | None = None
-
-    def add(self, item: _File) -> None:
-        self.files.append(item)
-        self.size += len(item.payload)
-        if len(self.files) >= self.max_files or self.size >= self.max_bytes:
-            self.flush()
-
-    def flush(self) -> None:
-        files, self.files, self.size = self.files, [], 0
-        tables = _normalise_together(files) if len(files) > 1 else None
-        self.wait()
-        if tables is not None and not self.background:
-            self._store_together(files, tables)
-            return
-        if tables is not None:
-            if self._committer is None:
-                self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-store")
-            self._pending = self._committer.submit(self._store_together, files, tables)
-            return
-        for item in files:
-            try:
-                records = normalise.from_csv(item.payload, force=item.force, month=item.month, where=item.where,
-                                             check=True)
-                if not len(records) and not self.allow_empty and self._keeps_stored(item):
-                    continue
-                entry = self.store.write_month(item.force, item.month, records, source=item.source)
-            except InvalidRecords as exc:  # refused at the door: said in the manifest too, stored data kept
-                self.store.record_failure(item.force, item.month, source=item.source, reason=str(exc))
-                self.summary.problems.append(Problem(item.where, str(exc)))
-                continue
-            except StopSearchDataError as exc:
-                self.summary.problems.append(Problem(item.where, str(exc)))
-                continue
-            log.info("imported %s %s: %d records from %s", item.force, item.month, entry.records, item.source)
-            self.summary.imported.append(MonthResult(force=item.force, month=item.month, status=entry.status,
-                                                     records=entry.records, source=item.source))
-
-    def wait(self) -> None:
-        """Until the batch being stored is stored (its errors raised here)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def shutdown(self) -> None:
-        """Stop the storing thread once the batch it is storing is stored."""
-        if self._committer is not None:
-            self._committer.shutdown(wait=True)
-            self._committer = None
-
-    def _store_together(self, files: list[_File], tables: list[pa.Table]) -> None:
-        """Files that passed validation together, stored in group commits (Store.write_tables) in file order;
-        a month given twice, or an empty file (which looks at what is stored), first commits the group."""
-        group: list[tuple[_File, pa.Table]] = []
-
-        def commit() -> None:
-            try:
-                entries = self.store.write_tables([(f.force, f.month, t, f.source) for f, t in group])
-            except StopSearchDataError:  # one at a time, so each file gets its own result
-                entries = []
-                for item, table in group:
-                    try:
-                        entries.append(self.store.write_table(item.force, item.month, table, source=item.source))
-                    except StopSearchDataError as exc:
-                        entries.append(None)
-                        self.summary.problems.append(Problem(item.where, str(exc)))
-            for (item, _), entry in zip(group, entries, strict=True):
-                if entry is not None:
-                    log.info("imported %s %s: %d records from %s", item.force, item.month, entry.records, item.source)
-                    self.summary.imported.append(MonthResult(force=item.force, month=item.month, status=entry.status,
-                                                             records=entry.records, source=item.source))
-            group.clear()
-
-        for item, table in zip(files, tables, strict=True):
-            if group and (any((f.force, f.month) == (item.force, item.month) for f, _ in group)
-                          or not table.num_rows):
-                commit()
-            if not table.num_rows and not self.allow_empty and self._keeps_stored(item):
-                continue
-            group.append((item, table))
-        if group:
-            commit()
-
-    def _keeps_stored(self, item: _File) -> bool:
-        """True (and a problem said) when a file with no records would replace stored records."""
-        old = self.store.entry(item.force, item.month)
-        if old is None or old.status != "ok" or old.records == 0:
-            return False
-        self.summary.problems.append(Problem(item.where, (
-            f"{item.where}: the file holds no records (a header only), but the store holds {old.records:,} "
-            f"records for {item.force} {item.month} (from {old.source}); they are kept. If the month really has "
-            "no searches now, import the file again allowing empty months (`python -m data import "
-            "--allow-empty FILE`, or tick 'Allow empty months' on the Get data page).")))
-        return True
-
-
-def _body(payload: bytes) -> tuple[bytes, int] | None:
-    """The records of a file with the standard header and how many there are; None for anything unusual."""
-    if payload.startswith(b"\xef\xbb\xbf"):
-        payload = payload[3:]
-    header, newline, body = payload.partition(b"\n")
-    if header.rstrip(b"\r") != _HEADER or b'"' in body:
-        return None
-    if body and not body.endswith((b"\n", b"\r")):
-        body += b"\n"
-    # pyarrow ends a record at \n, \r\n or \r and skips empty lines, as bytes.splitlines does
-    return body, sum(1 for line in body.splitlines() if line)
-
-
-def _normalise_together(files: list[_File]) -> list[pa.Table] | None:
-    parts = [_body(f.payload) for f in files]
-    if any(p is None for p in parts):
-        return None
-    counts = [n for _, n in parts]  # type: ignore[misc]
-    joined = _HEADER + b"\n" + b"".join(body for body, _ in parts)  # type: ignore[misc]
-    months = [item.month for item, n in zip(files, counts, strict=True) for _ in range(n)]
-    try:
-        frame = normalise.from_csv(joined, force=files[0].force, month=files[0].month, where="several files",
-                                   check=True, record_months=months)
-    except StopSearchDataError:
-        return None
-    if len(frame) != sum(counts):
-        return None
-    table = to_arrow(frame)  # once for the batch; each file's table is a slice (data.store_table)
-    tables, start = [], 0
-    for item, n in zip(files, counts, strict=True):
-        tables.append(month_slice(table, start, n, force=item.force, month=item.month))
-        start += n
-    return tables
 
 
 def import_zip(path: Path, *, batch: _Batch, max_member_bytes: int = MAX_MEMBER_BYTES,
@@ -383,7 +153,7 @@ def is_stop_search_file(path: Path) -> bool:
 
 def import_paths(store: Store, paths: Iterable[Path | str], *, other: OtherHandler | None = None,
                  max_member_bytes: int = MAX_MEMBER_BYTES, max_ratio: float = MAX_COMPRESSION_RATIO,
-                 allow_empty: bool = False) -> ImportSummary:
+                 allow_empty: bool = False, workers: int | None = None) -> ImportSummary:
     """Import zips, CSVs and folders (recursively) into the store.
 
     A broken file or member is reported in `summary.problems` and leaves its force-month untouched;
@@ -393,9 +163,10 @@ def import_paths(store: Store, paths: Iterable[Path | str], *, other: OtherHandl
 
     Records are checked at the door (data.validate): a file holding anything data.police.uk does not publish
     is refused whole, recorded as failed in the manifest (stored data kept) and reported. A file with no
-    records does not replace stored records unless `allow_empty`."""
+    records does not replace stored records unless `allow_empty`. `workers`: processes that normalise
+    (data.import_batch._Batch; None = by the import's size)."""
     summary = ImportSummary()
-    batch = _Batch(store, summary, allow_empty=allow_empty, background=True)
+    batch = _Batch(store, summary, allow_empty=allow_empty, background=True, workers=workers)
     with store.batch():
         try:
             for given in paths:

@@ -156,6 +156,12 @@ def _is_utf16(payload: bytes) -> bool:
 
 def read_csv_table(source: bytes | str | Path, *, where: str) -> pd.DataFrame:
     """Read a stop-and-search CSV as strings (empty = missing); check the header, naming any missing column."""
+    table = read_csv_arrow(source, where=where)
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+
+
+def read_csv_arrow(source: bytes | str | Path, *, where: str) -> pa.Table:
+    """read_csv_table's columns (CSV header names, in CSV_COLUMNS order) as an Arrow table of strings."""
     payload = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
     if _is_utf16(payload):
         raise BadFile(f"{where}: the file is UTF-16 text; data.police.uk files are UTF-8 (or plain ASCII).",
@@ -189,7 +195,7 @@ def read_csv_table(source: bytes | str | Path, *, where: str) -> pd.DataFrame:
                       hint="Stop-and-search files from data.police.uk have the header given in DATA.md 1.3.",
                       file=where, column=missing[0])
     table = table.rename_columns(present)
-    return table.select(list(CSV_COLUMNS)).to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    return table.select(list(CSV_COLUMNS))
 
 
 def from_csv(source: bytes | str | Path, *, force: str, month: str, where: str | None = None, check: bool = False,

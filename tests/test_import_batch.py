@@ -96,6 +96,6 @@ def test_an_error_while_storing_a_batch_reaches_the_caller(tmp_path, monkeypatch
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Store, "write_tables", full)
+    monkeypatch.setattr(Store, "_commit", full)  # the group commit's disk writes
     with pytest.raises(OSError, match="No space"):
         archive.import_paths(Store(tmp_path / "store"), [folder])
