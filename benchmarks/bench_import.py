@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 
 from data import archive, schema
+from data.import_pool import usable_cpus
 from data.months import month_range
 from data.reference_data import resolve_forces
 from data.store import Store
@@ -53,6 +54,11 @@ def build_year(folder: Path, *, target: int = TARGET) -> tuple[list[Path], int]:
     return files, target
 
 
+def _load() -> str:
+    """The one-minute load average: on a shared machine wall times include waiting for a CPU."""
+    return Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+
+
 def timed(fn: Callable[[], object], *, repeat: int = 1) -> tuple[float, float, object]:
     """Best wall and CPU seconds over `repeat` runs, and the last result."""
     best_wall = best_cpu = float("inf")
@@ -76,22 +82,25 @@ def main(argv: list[str] | None = None) -> None:
         print(f"built {len(files)} force-month CSVs, {records:,} records, {size / 1e6:.0f} MB in {tmp}")
 
         wall, cpu, _ = timed(lambda: [pacsv.read_csv(p) for p in files], repeat=2)
-        print(f"pyarrow.csv.read_csv, every file:        {wall:6.2f} s wall {cpu:6.2f} s CPU (baseline: parse only)")
+        print(f"pyarrow.csv.read_csv, every file:        {wall:6.2f} s wall {cpu:6.2f} s CPU (baseline: parse only; "
+              f"load {_load()})")
 
-        store = Store(tmp / "store")
-        wall, cpu, summary = timed(lambda: archive.import_paths(store, [tmp / "csv"]))
-        assert summary.ok and summary.records == records, summary.problems[:3]
-        print(f"import of the folder (normalise+store):  {wall:6.2f} s wall {cpu:6.2f} s CPU "
-              f"({records / wall:,.0f} records/s; {wall / len(files) * 1000:.0f} ms per force-month)")
+        for workers, label in ((0, "in this process"), (usable_cpus(), f"{usable_cpus()} workers")):
+            store = Store(tmp / f"store-{workers}")
+            wall, cpu, summary = timed(lambda s=store, w=workers: archive.import_paths(s, [tmp / "csv"], workers=w))
+            assert summary.ok and summary.records == records, summary.problems[:3]
+            print(f"import of the folder, {label + ':':<17}{wall:6.2f} s wall {cpu:6.2f} s CPU + workers "
+                  f"{summary.worker_cpu_seconds:5.2f} s CPU ({records / wall:,.0f} records/s; load {_load()})")
 
         zipped = tmp / "year.zip"
         with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as z:
             for p in files:
                 z.write(p, p.relative_to(tmp / "csv").as_posix())
         store2 = Store(tmp / "store2")
-        wall, cpu, summary = timed(lambda: archive.import_paths(store2, [zipped]))
+        wall, cpu, summary = timed(lambda: archive.import_paths(store2, [zipped], workers=usable_cpus()))
         assert summary.ok and summary.records == records
-        print(f"import of the same as one zip:           {wall:6.2f} s wall {cpu:6.2f} s CPU")
+        print(f"import of the same as one zip:           {wall:6.2f} s wall {cpu:6.2f} s CPU + workers "
+              f"{summary.worker_cpu_seconds:5.2f} s CPU")
 
         wall, cpu, _ = timed(store.read)
         print(f"Store.read(), first after the import:    {wall:6.2f} s wall {cpu:6.2f} s CPU (reads {len(files)} files, "
@@ -105,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  of which schema.add_derived_columns:   {wall:6.2f} s wall {cpu:6.2f} s CPU")
         wall, cpu, one = timed(lambda: store.read(["metropolitan"]), repeat=3)
         print(f"Store.read(['metropolitan']), one year:  {wall:6.2f} s wall {cpu:6.2f} s CPU ({len(one):,} records)")
-        stored = sum(p.stat().st_size for p in (tmp / "store").rglob("*.parquet"))
+        stored = sum(p.stat().st_size for p in store.root.rglob("*.parquet"))
         print(f"store size: {stored / 1e6:.1f} MB Parquet for {size / 1e6:.0f} MB of CSV")
 
 

@@ -128,13 +128,13 @@ def _split(codes: np.ndarray, labels: pa.Array, counts: np.ndarray) -> list[pa.D
     used = used[:, :width]
     rank = np.cumsum(used, axis=1, dtype=np.int32) - 1
     indices = np.where(codes >= 0, rank[owner, np.maximum(codes, 0)] if width else -1, -1).astype(np.int32)
+    whole = pa.array(indices, type=pa.int32(), mask=indices < 0)  # made once, sliced per file (no copy)
+    names = labels.to_pylist()
     arrays, start = [], 0
     for f, n in enumerate(counts):
-        part = indices[start:start + n]
+        mine = [names[i] for i in np.flatnonzero(used[f])]
+        arrays.append(pa.DictionaryArray.from_arrays(whole.slice(start, n), pa.array(mine, type=pa.string())))
         start += n
-        mine = np.flatnonzero(used[f])
-        dictionary = labels.take(pa.array(mine, type=pa.int32())) if len(mine) else pa.array([], pa.string())
-        arrays.append(pa.DictionaryArray.from_arrays(pa.array(part, type=pa.int32(), mask=part < 0), dictionary))
     return arrays
 
 
