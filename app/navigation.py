@@ -1,6 +1,7 @@
 """The pages, in menu order, and the choice of which one to show (menu, URL path or `?page=`)."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -11,8 +12,6 @@ from analysis.coverage import Coverage
 from analysis.selection import Selection
 from app import components, state
 from app.dataset import Dataset
-from app.pages import compare, disparity, getdata, methods, outcomes, overview, quality, use_of_force
-from app.pages import map as map_page
 
 
 @dataclass(frozen=True)
@@ -20,20 +19,26 @@ class PageSpec:
     slug: str
     title: str
     icon: str
-    render: Callable[[Dataset, Selection], None]
+    module: str                    # app.pages.<module>, imported when the page is first shown
     needs_records: bool = True     # False: the page has something to say when the selection has no data
+
+    @property
+    def render(self) -> Callable[[Dataset, Selection], None]:
+        # imported on first use: the map's geometry libraries or Get data's HTTP client cost a first
+        # Overview nothing
+        return importlib.import_module(f"app.pages.{self.module}").render
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "Overview", ":material/dashboard:", overview.render),
-    PageSpec("disparity", "Disparity", ":material/balance:", disparity.render),
-    PageSpec("outcomes", "Outcomes", ":material/gavel:", outcomes.render),
-    PageSpec("use-of-force", "Use of force", ":material/back_hand:", use_of_force.render, needs_records=False),
-    PageSpec("compare", "Compare forces", ":material/leaderboard:", compare.render),
-    PageSpec("map", "Map", ":material/map:", map_page.render),
-    PageSpec("quality", "Data quality", ":material/fact_check:", quality.render, needs_records=False),
-    PageSpec("methods", "Methods and sources", ":material/menu_book:", methods.render, needs_records=False),
-    PageSpec("get-data", "Get data", ":material/cloud_download:", getdata.render, needs_records=False),
+    PageSpec("overview", "Overview", ":material/dashboard:", "overview"),
+    PageSpec("disparity", "Disparity", ":material/balance:", "disparity"),
+    PageSpec("outcomes", "Outcomes", ":material/gavel:", "outcomes"),
+    PageSpec("use-of-force", "Use of force", ":material/back_hand:", "use_of_force", needs_records=False),
+    PageSpec("compare", "Compare forces", ":material/leaderboard:", "compare"),
+    PageSpec("map", "Map", ":material/map:", "map"),
+    PageSpec("quality", "Data quality", ":material/fact_check:", "quality", needs_records=False),
+    PageSpec("methods", "Methods and sources", ":material/menu_book:", "methods", needs_records=False),
+    PageSpec("get-data", "Get data", ":material/cloud_download:", "getdata", needs_records=False),
 )
 BY_SLUG = {spec.slug: spec for spec in PAGES}
 BY_TITLE = {spec.title: spec for spec in PAGES}

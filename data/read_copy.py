@@ -15,7 +15,9 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -98,20 +100,20 @@ def read_cache(path: Path, key: bytes, *, columns: list[str], forces: set[str] |
                months: set[str] | None) -> pa.Table | None:
     """The rows of the read copy for the selection, or None when it is absent, stale or unreadable."""
     try:
-        parquet = pq.ParquetFile(path)
-        metadata = parquet.schema_arrow.metadata or {}
-        if metadata.get(CACHE_KEY) != key or ROW_GROUPS_KEY not in metadata:
-            return None
-        index = json.loads(metadata[ROW_GROUPS_KEY])
-        if len(index) != parquet.num_row_groups:
-            return None
-        years = None if months is None else {m[:4] for m in months}
-        groups = [i for i, (force, year) in enumerate(index)
-                  if (forces is None or force in forces) and (years is None or year in years)]
-        wanted = [c for c in ("force", "month") if c not in columns and
-                  (c == "force" and forces is not None or c == "month" and months is not None)]
-        table = parquet.read_row_groups(groups, columns=[*columns, *wanted]) if groups else \
-            parquet.schema_arrow.empty_table().select([*columns, *wanted])
+        with pq.ParquetFile(path) as parquet:
+            metadata = parquet.metadata.metadata or {}
+            if metadata.get(CACHE_KEY) != key or ROW_GROUPS_KEY not in metadata:
+                return None
+            index = json.loads(metadata[ROW_GROUPS_KEY])
+            if len(index) != parquet.num_row_groups:
+                return None
+            years = None if months is None else {m[:4] for m in months}
+            groups = [i for i, (force, year) in enumerate(index)
+                      if (forces is None or force in forces) and (years is None or year in years)]
+            wanted = [c for c in ("force", "month") if c not in columns and
+                      (c == "force" and forces is not None or c == "month" and months is not None)]
+            table = parquet.read_row_groups(groups, columns=[*columns, *wanted]) if groups else \
+                parquet.schema_arrow.empty_table().select([*columns, *wanted])
     except (OSError, pa.ArrowException, ValueError, KeyError, TypeError):
         return None
     mask = None
@@ -140,7 +142,7 @@ def _member(column: pa.ChunkedArray, allowed: set[str]) -> pa.ChunkedArray:
 def label_counts(path: Path, key: bytes) -> dict[str, dict[str, int]] | None:
     """{column: {label: records}} of the whole store, kept in the read copy's metadata (None when stale)."""
     try:
-        metadata = pq.read_schema(path).metadata or {}
+        metadata = pq.read_metadata(path).metadata or {}
     except (OSError, pa.ArrowException):
         return None
     if metadata.get(CACHE_KEY) != key or LABELS_KEY not in metadata:
@@ -176,39 +178,70 @@ def read_cache_frame(path: Path, key: bytes, *, columns: list[str], forces: set[
     return pd.concat(parts, axis=1)
 
 
-def _row_groups(table: pa.Table) -> tuple[list[list[str]], list[tuple[int, int]]]:
-    """([force, year] of each row group, (offset, length) of each) for rows ordered by force and month."""
-    force = table.column("force").to_pandas().astype(str).to_numpy()
-    year = table.column("month").to_pandas().astype(str).str[:4].to_numpy()
-    if not len(force):
-        return [], []
-    change = np.flatnonzero((force[1:] != force[:-1]) | (year[1:] != year[:-1])) + 1
-    starts = [0, *change.tolist()]
-    ends = [*change.tolist(), len(force)]
-    return [[str(force[s]), str(year[s])] for s in starts], [(s, e - s) for s, e in zip(starts, ends, strict=True)]
+class _LabelCounter:
+    """Records per label of each label column, counted chunk by chunk on dictionary indices."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, int]] = {name: {} for name in LABEL_COLUMNS}
+
+    def add(self, table: pa.Table) -> None:
+        for name in LABEL_COLUMNS:
+            into = self.counts[name]
+            for chunk in table.column(name).chunks:
+                if not pa.types.is_dictionary(chunk.type):
+                    chunk = chunk.dictionary_encode()
+                if chunk.null_count:
+                    into[""] = into.get("", 0) + chunk.null_count
+                tally = np.bincount(chunk.indices.drop_null().to_numpy(), minlength=len(chunk.dictionary))
+                for label, n in zip(chunk.dictionary.to_pylist(), tally.tolist(), strict=True):
+                    if n:
+                        into[label] = into.get(label, 0) + n
+
+    def sorted(self) -> dict[str, dict[str, int]]:
+        """Most frequent first, as pandas value_counts."""
+        return {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in self.counts.items()}
 
 
-def _label_counts(table: pa.Table) -> dict[str, dict[str, int]]:
-    counts = {}
-    for name in LABEL_COLUMNS:
-        values = table.column(name).to_pandas().value_counts(dropna=False)
-        counts[name] = {("" if pd.isna(label) else str(label)): int(n) for label, n in values.items() if n}
-    return counts
+Group = tuple[str, str, Callable[[], pa.Table]]  # force, year, and how to read that group's records
 
 
-def write_cache(path: Path, table: pa.Table, key: bytes) -> None:
+def _read_ahead(groups: list[Group], *, ahead: int = 2) -> Iterator[tuple[str, str, pa.Table]]:
+    """Each group's table in order, the next ones read on other threads meanwhile (Parquet reads release
+    the GIL), at most `ahead` groups held besides the one being written."""
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="read-copy") as pool:
+        pending: deque = deque()
+        for force, year, read in groups:
+            pending.append((force, year, pool.submit(read)))
+            if len(pending) > ahead:
+                f, y, future = pending.popleft()
+                yield f, y, future.result()
+        while pending:
+            f, y, future = pending.popleft()
+            yield f, y, future.result()
+
+
+def write_cache(path: Path, key: bytes, groups: list[Group], schema: pa.Schema) -> None:
+    """Write the read copy one row group (a force's year) at a time, so that building it holds one group's
+    records, never the whole store; the index of row groups and the label counts go in its metadata.
+    Errors reading a group (a StoreError naming the file) propagate; a copy that cannot be written is
+    only a cache: reads still work from the files."""
+    buffer = io.BytesIO()
+    index: list[list[str]] = []
+    counter = _LabelCounter()
+    writer = pq.ParquetWriter(buffer, schema, compression="zstd")
     try:
-        table = table.unify_dictionaries()  # rows stay in manifest order (force, month)
-        groups, slices = _row_groups(table)
-        metadata = {CACHE_KEY: key, ROW_GROUPS_KEY: json.dumps(groups).encode(),
-                    LABELS_KEY: json.dumps(_label_counts(table)).encode()}
-        table = table.replace_schema_metadata(metadata)
-        buffer = io.BytesIO()
-        with pq.ParquetWriter(buffer, table.schema, compression="zstd") as writer:
-            for offset, length in slices:
-                writer.write_table(table.slice(offset, length), row_group_size=max(length, 1))
+        for force, year, table in _read_ahead(groups):
+            if table.num_rows:
+                writer.write_table(table.cast(schema), row_group_size=table.num_rows)
+                index.append([force, year])
+                counter.add(table)
+        writer.add_key_value_metadata({CACHE_KEY: key, ROW_GROUPS_KEY: json.dumps(index).encode(),
+                                       LABELS_KEY: json.dumps(counter.sorted()).encode()})
+    finally:
+        writer.close()
+    try:
         atomic_write_bytes(path, buffer.getvalue())
-    except (OSError, pa.ArrowException) as exc:  # only a cache: reading still works without it
+    except OSError as exc:
         log.warning("could not write the read cache %s: %s", path, exc)
 
 

@@ -9,6 +9,8 @@ copy reads the files themselves.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,6 +19,7 @@ import pyarrow.parquet as pq
 
 from data import read_copy, schema
 from data.errors import StoreError
+from data.store_manifest import ManifestEntry
 
 if TYPE_CHECKING:
     from data.store import Store
@@ -36,13 +39,12 @@ def read_raw(store: Store, forces: list[str] | None, months: list[str] | None, *
     frame = read_copy.read_cache_frame(store.cache_path, key, columns=names, rows=expected,
                                        forces=None if everything else {e.force for e in chosen},
                                        months=None if everything else {e.month for e in chosen})
+    if frame is None and everything:  # a whole-store read builds the copy, then reads it
+        refresh_read_copy(store)
+        frame = read_copy.read_cache_frame(store.cache_path, key, columns=names, rows=expected, forces=None,
+                                           months=None)
     if frame is None:
-        table = _read_files(store, files, expected, columns=list(schema.RAW_COLUMNS) if everything else names)
-        if everything:
-            read_copy.write_cache(store.cache_path, table, key)
-            table = table.select(names)
-        frame = read_copy.to_frame(table)
-        del table
+        frame = read_copy.to_frame(_read_files(store, files, expected, columns=names))
     for name in names:
         dtype = schema.RAW_COLUMNS[name]
         if str(frame[name].dtype) != dtype:
@@ -50,7 +52,7 @@ def read_raw(store: Store, forces: list[str] | None, months: list[str] | None, *
     return frame
 
 
-def _read_files(store: Store, files: list, expected: int, *, columns: list[str]) -> pa.Table:
+def _read_files(store: Store, files: list[Path], expected: int, *, columns: list[str]) -> pa.Table:
     try:
         table = pq.read_table([str(p) for p in files], columns=columns)
     except (OSError, pa.ArrowException) as exc:
@@ -73,8 +75,18 @@ def refresh_read_copy(store: Store) -> None:
     if read_copy.label_counts(store.cache_path, key) is not None:
         return
     files = store._check_files(stored)
-    table = _read_files(store, files, sum(e.records for e in stored), columns=list(schema.RAW_COLUMNS))
-    read_copy.write_cache(store.cache_path, table, key)
+    by_group: dict[tuple[str, str], list[tuple[ManifestEntry, Path]]] = {}
+    for entry, path in zip(stored, files, strict=True):
+        by_group.setdefault((entry.force, entry.month[:4]), []).append((entry, path))
+
+    def reader(members: list[tuple[ManifestEntry, Path]]) -> Callable[[], pa.Table]:
+        return lambda: _read_files(store, [p for _, p in members], sum(e.records for e, _ in members),
+                                   columns=list(schema.RAW_COLUMNS))
+
+    groups = [(force, year, reader(members)) for (force, year), members in by_group.items()]
+    from data.store import STORE_SCHEMA  # here: data.store imports this module
+
+    read_copy.write_cache(store.cache_path, key, groups, STORE_SCHEMA)
 
 
 def label_counts(store: Store) -> dict[str, dict[str, int]]:

@@ -20,6 +20,11 @@ def _one_piece(store: Store) -> pd.DataFrame:
     return schema.add_derived_columns(frame.loc[:, list(schema.RAW_COLUMNS)])
 
 
+def _values(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain labels: a part read's categories are its own row groups' labels."""
+    return frame.astype({c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
+
+
 @pytest.fixture
 def store(tmp_path) -> Store:
     s = Store(tmp_path / "store")
@@ -40,7 +45,8 @@ def test_read_in_column_parts_is_the_one_piece_read(store, monkeypatch, group):
     part = store.read(forces=["essex"], months=["2024-02", "2024-03"])
     want = _one_piece(store)
     want = want[(want["force"] == "essex") & want["month"].isin(["2024-02", "2024-03"])].reset_index(drop=True)
-    pd.testing.assert_frame_equal(part, want, check_exact=True)
+    # a part read holds its own row groups' labels as categories (the values are what matters)
+    pd.testing.assert_frame_equal(_values(part), _values(want), check_exact=True)
     assert store.read_raw(columns=[]).shape[1] == 0
 
 
@@ -57,7 +63,7 @@ def test_a_read_copy_replaced_between_parts_is_not_mixed_in(store, monkeypatch):
     monkeypatch.setattr(read_copy, "read_cache", swapped)
     monkeypatch.setattr(read_copy, "COLUMN_GROUP", 5)
     got = store.read()
-    assert len(calls) == 2  # stopped at the stale part
+    assert len(calls) >= 2 and calls[2:4] == calls[:2]  # the stale part stopped the read; it started again
     pd.testing.assert_frame_equal(got, _one_piece(store), check_exact=True)
 
 
@@ -118,7 +124,7 @@ def test_label_counts_are_the_records_value_counts(store):
 def test_an_old_read_copy_without_the_index_is_rebuilt(store):
     """A copy written before row groups were indexed is stale: the next refresh rewrites it."""
     table = pq.read_table(store.cache_path)
-    key = table.schema.metadata[read_copy.CACHE_KEY]
+    key = pq.read_metadata(store.cache_path).metadata[read_copy.CACHE_KEY]
     pq.write_table(table.replace_schema_metadata({read_copy.CACHE_KEY: key}), store.cache_path)
     assert read_copy.label_counts(store.cache_path, key) is None
     assert len(store.read(["kent"])) == 15  # read from the files meanwhile
