@@ -228,11 +228,14 @@ def write_cache(path: Path, key: bytes, groups: list[Group], schema: pa.Schema) 
     buffer = io.BytesIO()
     index: list[list[str]] = []
     counter = _LabelCounter()
-    writer = pq.ParquetWriter(buffer, schema, compression="zstd")
+    # one dictionary per column chunk (unified, combined) and no statistics (rows are found by the index):
+    # about half the CPU of writing the files' chunks as they come
+    writer = pq.ParquetWriter(buffer, schema, compression="zstd", compression_level=1, write_statistics=False)
     try:
         for force, year, table in _read_ahead(groups):
             if table.num_rows:
-                writer.write_table(table.cast(schema), row_group_size=table.num_rows)
+                table = table.cast(schema).unify_dictionaries().combine_chunks()
+                writer.write_table(table, row_group_size=table.num_rows)
                 index.append([force, year])
                 counter.add(table)
         writer.add_key_value_metadata({CACHE_KEY: key, ROW_GROUPS_KEY: json.dumps(index).encode(),
