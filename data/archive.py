@@ -1,6 +1,7 @@
 """Import the bulk files users download from data.police.uk: zip archives, loose CSVs, and folders of them."""
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import zipfile
@@ -35,7 +36,13 @@ def parse_name(name: str) -> tuple[str, str] | None:
     match = STOP_SEARCH_NAME.match(PurePosixPath(name.replace("\\", "/")).name)
     if not match:
         return None
-    return check_force(match.group("force")), normalise_month(match.group("month"))
+    return _known_force(match.group("force")), normalise_month(match.group("month"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _known_force(force: str) -> str:
+    """check_force once per id (it reads the reference table: ~0.5 ms, 3 s over a ten-year import's names)."""
+    return check_force(force)
 
 
 def _escapes(name: str) -> bool:
