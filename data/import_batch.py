@@ -233,7 +233,11 @@ def _record_counts(text: bytes, start: int, sizes: list[int]) -> list[int]:
 
 
 def _prepare(item: _File, table: pa.Table) -> Prepared:
-    """The force-month's manifest entry and Parquet file, made exactly as Store.write_tables makes them."""
+    """The force-month's manifest entry and Parquet file, made exactly as Store.write_tables makes them.
+
+    Store.write_tables makes and commits in one call; a worker must make the file and this process commit it,
+    so its two steps (Store._prepare, Store._commit) are called here. A public pair in data.store would be
+    better (data/store.py was being changed by another engineer when this was written)."""
     force, month = Store._key(item.force, item.month)
     if not table.schema.equals(STORE_SCHEMA):
         raise StoreError(f"Records for {force} {month} are not in the store's schema.", force=force, month=month)
