@@ -119,31 +119,51 @@ def count_columns(selection: Selection) -> tuple[str, ...]:
     return ("force", "month", "type", "involved_person", selection.group_column)
 
 
+# A frame of counted records (data.store_read.read_counts) says in this column how many records each row is.
+WEIGHT_COLUMN = "records"
+
+
+def _tally(index: np.ndarray, weights: np.ndarray | None, minlength: int) -> np.ndarray:
+    """np.bincount, counting each row `weights` times when rows stand for several records."""
+    if weights is None:
+        return np.bincount(index, minlength=minlength)
+    return np.bincount(index, weights=weights, minlength=minlength).round().astype("int64")
+
+
 def count(records: pd.DataFrame, selection: Selection, *, by_month: bool = False) -> Counts:
-    """Count searches of persons by force and group (vectorised; every force and group present)."""
+    """Count searches of persons by force and group (vectorised; every force and group present).
+
+    `records` are records, or counted records (data.store_read.read_counts): rows with a WEIGHT_COLUMN
+    that says how many records each row stands for; the counts are the same."""
     column, groups, level = group_setup(selection)
     forces, months = tuple(selection.forces), tuple(selection.months)
+    weights = records[WEIGHT_COLUMN].to_numpy("float64") if WEIGHT_COLUMN in records.columns else None
     person = person_mask(records)
     all_f = codes(records["force"], forces)
     f = all_f[person]
     g = codes(records[column], groups)[person]
+    w = None if weights is None else weights[person]
     n_f, n_g = len(forces), len(groups)
     known_force = f >= 0
     ok = known_force & (g >= 0)
-    searches = np.bincount(f[ok] * n_g + g[ok], minlength=n_f * n_g).reshape(n_f, n_g)
+
+    def part(mask: np.ndarray, of: np.ndarray | None) -> np.ndarray | None:
+        return None if of is None else of[mask]
+
+    searches = _tally(f[ok] * n_g + g[ok], part(ok, w), n_f * n_g).reshape(n_f, n_g)
     monthly = present = None
     if by_month:
         all_m = codes(records["month"], months)
         both = (all_f >= 0) & (all_m >= 0)
-        present = np.bincount(all_f[both] * len(months) + all_m[both],
-                              minlength=n_f * len(months)).reshape(n_f, len(months)) > 0
+        present = _tally(all_f[both] * len(months) + all_m[both], part(both, weights),
+                         n_f * len(months)).reshape(n_f, len(months)) > 0
         m = all_m[person]
         okm = ok & (m >= 0)
-        monthly = np.bincount((f[okm] * len(months) + m[okm]) * n_g + g[okm],
-                              minlength=n_f * len(months) * n_g).reshape(n_f, len(months), n_g)
-    unrecognised = np.bincount(f[known_force & (g < 0)], minlength=n_f)
-    persons = np.bincount(f[known_force], minlength=n_f)
-    any_records = np.bincount(all_f[all_f >= 0], minlength=n_f) > 0
+        monthly = _tally((f[okm] * len(months) + m[okm]) * n_g + g[okm], part(okm, w),
+                         n_f * len(months) * n_g).reshape(n_f, len(months), n_g)
+    unrecognised = _tally(f[known_force & (g < 0)], part(known_force & (g < 0), w), n_f)
+    persons = _tally(f[known_force], part(known_force, w), n_f)
+    any_records = _tally(all_f[all_f >= 0], part(all_f >= 0, weights), n_f) > 0
 
     census = selection.census_year
     wide, areas = _reference(level, census)

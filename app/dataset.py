@@ -55,6 +55,13 @@ class Dataset:
             return self.records if columns is None else self.records.loc[:, list(columns)]
         return _store_slice(self.root, self.key, tuple(sorted(forces)), tuple(sorted(months)), columns)
 
+    def counts_for(self, forces: tuple[str, ...], months: tuple[str, ...]) -> pd.DataFrame | None:
+        """Counted records of these forces and months (see analysis.rates.count), or None where only the
+        records will do (the demo, or a store whose read copy is being rebuilt)."""
+        if self.records is not None:
+            return None
+        return _store_counts(self.root, self.key, tuple(sorted(forces)), tuple(sorted(months)))
+
     @property
     def description(self) -> str:
         if self.demo:
@@ -84,6 +91,11 @@ def _manifest(root: str, signature: str) -> pd.DataFrame:
 def _store_slice(root: str, key: str, forces: tuple[str, ...], months: tuple[str, ...],
                  columns: tuple[str, ...] | None) -> pd.DataFrame:
     return Store(root).read(list(forces), list(months), columns=None if columns is None else list(columns))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _store_counts(root: str, key: str, forces: tuple[str, ...], months: tuple[str, ...]) -> pd.DataFrame | None:
+    return Store(root).read_counts(list(forces), list(months))
 
 
 @st.cache_resource(show_spinner="Indexing the store for quick reading (once after each fetch or import)...",
@@ -131,5 +143,6 @@ def forget() -> None:
     """Drop every cached load and table (after a fetch or an import changed the store)."""
     st.cache_data.clear()
     _store_slice.clear()
+    _store_counts.clear()
     _store_options.clear()
     _demo_shared.clear()

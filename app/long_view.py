@@ -9,7 +9,6 @@ import streamlit as st
 from analysis import views
 from analysis.figures.long_trend_chart import long_trend_figure
 from analysis.long_trend import FIRST_MONTH, LongTrend, long_trend
-from analysis.rates import count_columns
 from analysis.selection import Selection
 from app import components, tables
 from app.dataset import Dataset
@@ -22,9 +21,9 @@ CAVEAT = ("Each financial year and 12-month window is divided by the Census its 
 
 @st.cache_data(show_spinner="Computing the long view...", max_entries=16)
 def _long(dataset_key: str, selection: Selection, _dataset: Dataset) -> LongTrend:
-    # every month of the chosen forces, only the columns the counts read (ten years of every force)
-    records = tables.records(_dataset, selection, count_columns(selection))
-    return long_trend(records, selection, months_available=views.months_available(_dataset.manifest))
+    # every month of the chosen forces: counted records (or, with filters, only the columns the counts read)
+    return long_trend(tables.counted(_dataset, selection), selection,
+                      months_available=views.months_available(_dataset.manifest))
 
 
 def long_selection(dataset: Dataset, selection: Selection, forces: tuple[str, ...]) -> Selection | None:

@@ -330,6 +330,10 @@ class Store:
         """Build the combined read copy when it is missing or older than the manifest (a whole-store read)."""
         store_read.refresh_read_copy(self)
 
+    def read_counts(self, forces: list[str], months: list[str]) -> pd.DataFrame | None:
+        """Counted records of the selected force-months (None while the read copy is stale)."""
+        return store_read.read_counts(self, forces, months)
+
     def label_counts(self) -> dict[str, dict[str, int]]:
         """{raw column: {label: records}} over every stored record (from the read copy, refreshed first)."""
         return store_read.label_counts(self)

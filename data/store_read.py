@@ -72,7 +72,8 @@ def refresh_read_copy(store: Store) -> None:
     if not stored:
         return
     key = read_copy.cache_key(stored)
-    if read_copy.label_counts(store.cache_path, key) is not None:
+    if read_copy.label_counts(store.cache_path, key) is not None and \
+            read_copy.counts_current(read_copy.counts_path(store.cache_path), key):
         return
     files = store._check_files(stored)
     by_group: dict[tuple[str, str], list[tuple[ManifestEntry, Path]]] = {}
@@ -115,6 +116,28 @@ def read(store: Store, forces: list[str] | None, months: list[str] | None, *,
         return schema.add_derived_columns(raw) if len(raw) else schema.empty_frame()
     derived = [c for c in columns if c in schema.DERIVED_COLUMNS]
     return schema.add_derived_columns(raw, derived).loc[:, list(columns)]
+
+
+def read_counts(store: Store, forces: list[str], months: list[str]) -> pd.DataFrame | None:
+    """Counted records of the selected force-months (read_copy.COUNT_KEYS, the ethnic groups derived from
+    their labels, and read_copy.COUNT_COLUMN: how many records each row stands for), or None when the
+    counts kept with the read copy are missing or stale (read the records instead)."""
+    chosen, stored = store._selected(forces, months)
+    if not chosen:
+        return None
+    store._check_files(chosen)  # as read_raw: every selected file is the one its entry describes
+    key = read_copy.cache_key(stored)
+    table = read_copy.read_counts(read_copy.counts_path(store.cache_path), key,
+                                  forces={e.force for e in chosen}, months={e.month for e in chosen})
+    if table is None:
+        return None
+    frame = read_copy.to_frame(table)
+    if int(frame[read_copy.COUNT_COLUMN].sum()) != sum(e.records for e in chosen):
+        return None
+    for name in read_copy.COUNT_KEYS:
+        if str(frame[name].dtype) != schema.RAW_COLUMNS[name]:
+            frame[name] = frame[name].astype(schema.RAW_COLUMNS[name])
+    return schema.add_derived_columns(frame, ["self_defined_group", "self_defined_broad", "officer_defined_broad"])
 
 
 def unknown_labels(store: Store) -> pd.DataFrame:

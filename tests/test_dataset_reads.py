@@ -1,5 +1,5 @@
-"""No page reads the whole store: each reads its selection's force-months (and for counts only the columns
-they use), so ten national years cost a page what one year does. The numbers on screen are checked against
+"""No page reads the whole store: each reads its selection's force-months (counted records where counts will
+do), so ten national years cost a page what one year does. The numbers on screen are checked against
 the analysis functions in tests/test_dashboard_real_store.py; here, what was read."""
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def reads(fixture_store: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
         return real(store, forces, months, columns=columns)
 
     monkeypatch.setattr(store_read, "read_raw", spy)
+    real_counts = store_read.read_counts
+
+    def counts_spy(store, forces, months):
+        calls.append((tuple(forces), tuple(months), ("counted",)))
+        return real_counts(store, forces, months)
+
+    monkeypatch.setattr(store_read, "read_counts", counts_spy)
     yield calls
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -58,11 +65,11 @@ def test_a_page_reads_only_its_selection(reads: list[tuple], page: str) -> None:
         assert all(months is not None and len(months) <= 12 for _, months, _ in reads), reads
 
 
-def test_the_long_view_reads_only_the_columns_it_counts(reads: list[tuple]) -> None:
+def test_the_long_view_reads_only_counted_records(reads: list[tuple]) -> None:
     at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=180)
     at.query_params["page"] = "disparity"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     long = [c for c in reads if c[1] is not None and len(c[1]) == 14]  # every stored month
     assert long, reads
-    assert all(columns is not None and "latitude" not in columns for _, _, columns in long), long
+    assert all(columns == ("counted",) for _, _, columns in long), long  # never the records themselves
