@@ -9,9 +9,9 @@ from data.verify import VerifyReport, verify
 
 
 @st.cache_data(show_spinner="Checking every stored file against the manifest...", ttl=300)
-def _report(root: str, signature: str) -> VerifyReport:
+def _report(root: str, signature: str, full: bool) -> VerifyReport:
     # signature (the manifest's stat) makes a new write re-run the check; ttl catches damage between writes
-    return verify(Store(root), wait=0)
+    return verify(Store(root), wait=0, quick=not full)
 
 
 def render(dataset: Dataset) -> None:
@@ -19,7 +19,10 @@ def render(dataset: Dataset) -> None:
     if dataset.demo:
         st.text("Synthetic demo data: there is no local store to check yet.")
         return
-    report = _report(dataset.root, manifest_signature(dataset.root))  # manifest.json and its journal
+    full = st.toggle("Hash every file (as `python -m data verify`: seconds for ten national years)",
+                     key="health_full", help="Off: every file's size and time are compared with the manifest, "
+                     "as every read does, and a file that differs is hashed.")
+    report = _report(dataset.root, manifest_signature(dataset.root), full)  # manifest.json and its journal
     st.text(("Intact: " if report.ok else "Attention: ") + report.summary())  # text, never Markdown
     if report.problems:  # untrusted text (file names, labels): shown as text, never as Markdown
         st.code("\n".join(f.line() for f in report.problems), language=None)

@@ -208,3 +208,18 @@ def test_the_data_quality_page_shows_store_health(store_dir):
     assert not at.exception
     assert at.text[0].value.startswith("Attention:") and "1 problem" in at.text[0].value
     assert "kent/2024-01.parquet" in at.code[0].value
+
+
+def test_a_quick_check_hashes_only_files_that_changed(store_dir):
+    """The Data quality page's first look: a file whose size and time match its entry is not read, one that
+    differs is hashed (oracle: the full verify finds the same problem)."""
+    s = filled(store_dir)
+    quick = verify(s, quick=True)
+    assert quick.ok and not quick.hashed and "by size and time" in quick.summary()
+    full = verify(s)
+    assert (quick.files, quick.records) == (full.files, full.records) and full.hashed
+    path = s.path_for("kent", "2024-01")
+    path.write_bytes(b"junk")
+    quick, full = verify(s, quick=True), verify(s)
+    assert [f.where for f in quick.problems] == [f.where for f in full.problems] == [str(path)]
+    assert verify(s, quick=True, repair=True).hashed  # repairing always hashes
