@@ -22,6 +22,14 @@ MIN_MONTHS = 7          # fewer published months than this: no test
 COLUMNS = ["force", "month", "records", "neighbour_median", "fold", "robust_z", "reason"]
 
 
+def _neighbour_medians(values: np.ndarray) -> np.ndarray:
+    """For each month, the median of the NEIGHBOURS months either side that exist (itself left out)."""
+    padded = np.concatenate([np.full(NEIGHBOURS, np.nan), values, np.full(NEIGHBOURS, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * NEIGHBOURS + 1)
+    around = np.delete(windows, NEIGHBOURS, axis=1)  # (months, 2 * NEIGHBOURS) with nan past either end
+    return np.nanmedian(around, axis=1)
+
+
 def implausible_months(manifest: pd.DataFrame) -> pd.DataFrame:
     """Flagged force-months from a store manifest (status ok or empty), with the reason in words."""
     if manifest is None or not len(manifest):
@@ -34,8 +42,7 @@ def implausible_months(manifest: pd.DataFrame) -> pd.DataFrame:
         if len(counts) < MIN_MONTHS:
             continue
         logs = np.log1p(counts)
-        medians = np.array([np.median(np.delete(logs[max(0, i - NEIGHBOURS): i + NEIGHBOURS + 1],
-                                                i - max(0, i - NEIGHBOURS))) for i in range(len(logs))])
+        medians = _neighbour_medians(logs)
         residual = logs - medians
         mad = float(np.median(np.abs(residual - np.median(residual))))
         if mad == 0:

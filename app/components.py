@@ -80,6 +80,13 @@ def _figure_download(fig: go.Figure, context: export.ExportContext, fmt: str) ->
     return make
 
 
+def _table_download(table: pd.DataFrame, context: export.ExportContext) -> Callable[[], bytes]:
+    def make() -> bytes:
+        return export.table_csv(table, context)
+
+    return make
+
+
 def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str, dataset: Dataset,
                          selection: Selection, title: str, caveats: Sequence[str] = (),
                          use_of_force: bool = False, on_select: Any = "ignore",
@@ -107,7 +114,7 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
         slug = export.slug(title)
         cols = st.columns(4)
         if table is not None:
-            cols[0].download_button("CSV", data=export.table_csv(table, context), file_name=f"{slug}.csv",
+            cols[0].download_button("CSV", data=_table_download(table, context), file_name=f"{slug}.csv",
                                     mime="text/csv", key=f"{key}_csv", on_click="ignore")
         for col, fmt, mime in ((cols[1], "png", "image/png"), (cols[2], "svg", "image/svg+xml"),
                                (cols[3], "pdf", "application/pdf")):

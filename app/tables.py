@@ -39,7 +39,7 @@ from analysis.use_of_force import (
 from app.dataset import Dataset
 from data.demo import DEMO_SOURCE
 from data.demo_use_of_force import DEMO_YEAR, demo_use_of_force_reports
-from data.schema import unknown_labels
+from data.schema import CANONICAL_COLUMNS, unknown_labels
 from data.store import Store
 from data.use_of_force import vocab as uof_vocab
 from data.use_of_force.store import UseOfForceStore
@@ -52,6 +52,11 @@ KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
     "agreement": agreement,
 }
 COUNTED_KINDS = frozenset({"compare"})  # made from analysis.rates.count alone: counted records will do
+
+
+# Every column the analysis tables read (mix, outcomes, thorough, agreement, quality): not the time of day,
+# the longitude, the street or the operation's name, which only the map reads (a third of a year's bytes).
+TABLE_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in ("datetime", "longitude", "street", "operation_name"))
 
 
 def records(dataset: Dataset, selection: Selection, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -87,7 +92,7 @@ def _compute(kind: str, dataset_key: str, selection: Selection, _dataset: Datase
         return disparity_from_rates(base, reference=selection.reference, months=selection.n_months)
     if kind in COUNTED_KINDS:
         return KINDS[kind](counted(_dataset, selection), selection)
-    return KINDS[kind](records(_dataset, selection), selection)
+    return KINDS[kind](records(_dataset, selection, TABLE_COLUMNS), selection)
 
 
 def table(kind: str, dataset: Dataset, selection: Selection) -> Any:
@@ -171,7 +176,7 @@ def trend_selection(selection: Selection) -> Selection:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _quality(dataset_key: str, selection: Selection, _dataset: Dataset) -> pd.DataFrame:
-    return quality(records(_dataset, selection), selection, manifest=_dataset.manifest)
+    return quality(records(_dataset, selection, TABLE_COLUMNS), selection, manifest=_dataset.manifest)
 
 
 def quality_table(dataset: Dataset, selection: Selection) -> pd.DataFrame:

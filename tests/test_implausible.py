@@ -51,3 +51,18 @@ def test_the_real_leicestershire_may_2021_month_is_flagged(shared_dir) -> None:
     assert "2021-05" in set(flags["month"])
     row = flags.loc[flags["month"] == "2021-05"].iloc[0]
     assert row["records"] == 12 and row["neighbour_median"] > 300
+
+
+def test_neighbour_medians_are_the_median_of_the_months_around_each():
+    """Oracle: the direct loop (each month's window, itself deleted, np.median), on random series of every
+    length from the shortest tested to longer than two windows."""
+    import numpy as np
+
+    from analysis.implausible import NEIGHBOURS, _neighbour_medians
+
+    rng = np.random.default_rng(7)
+    for n in range(2, 40):
+        logs = np.log1p(rng.integers(0, 5000, n).astype(float))
+        loop = [np.median(np.delete(logs[max(0, i - NEIGHBOURS): i + NEIGHBOURS + 1], i - max(0, i - NEIGHBOURS)))
+                for i in range(n)]
+        np.testing.assert_array_equal(_neighbour_medians(logs), np.array(loop))
