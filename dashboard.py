@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import components, dataset, navigation, sidebar, state
+from app import components, dataset, navigation, sidebar, state, warm_up
 
 st.set_page_config(page_title="Stop and search disproportionality", page_icon=":material/balance:",
                    layout="wide")
@@ -27,3 +27,4 @@ else:
         state.publish(spec.slug)
 with link_notes:
     components.link_notes(state.link_notes())
+warm_up.after_first_page()

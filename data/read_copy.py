@@ -295,16 +295,18 @@ def write_counts(path: Path, counts: pa.Table, key: bytes) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def read_counts(path: Path, key: bytes, *, forces: set[str], months: set[str]) -> pa.Table | None:
-    """The counted records of these forces and months, or None when the counts are absent or stale."""
+def read_counts(path: Path, key: bytes, *, forces: set[str] | None, months: set[str] | None) -> pa.Table | None:
+    """The counted records of these forces and months (None: all), or None when the counts are absent or
+    stale."""
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException):
         return None
     if (table.schema.metadata or {}).get(CACHE_KEY) != key:
         return None
-    mask = pc.and_(_member(table.column("force"), forces), _member(table.column("month"), months))
-    return table.filter(mask)
+    masks = [_member(table.column(name), allowed) for name, allowed in (("force", forces), ("month", months))
+             if allowed is not None]
+    return table.filter(masks[0] if len(masks) == 1 else pc.and_(*masks)) if masks else table
 
 
 def fsync_dir(folder: Path) -> None:

@@ -330,7 +330,7 @@ class Store:
         """Build the combined read copy when it is missing or older than the manifest (a whole-store read)."""
         store_read.refresh_read_copy(self)
 
-    def read_counts(self, forces: list[str], months: list[str]) -> pd.DataFrame | None:
+    def read_counts(self, forces: list[str] | None, months: list[str] | None) -> pd.DataFrame | None:
         """Counted records of the selected force-months (None while the read copy is stale)."""
         return store_read.read_counts(self, forces, months)
 

@@ -118,17 +118,20 @@ def read(store: Store, forces: list[str] | None, months: list[str] | None, *,
     return schema.add_derived_columns(raw, derived).loc[:, list(columns)]
 
 
-def read_counts(store: Store, forces: list[str], months: list[str]) -> pd.DataFrame | None:
+def read_counts(store: Store, forces: list[str] | None, months: list[str] | None) -> pd.DataFrame | None:
     """Counted records of the selected force-months (read_copy.COUNT_KEYS, the ethnic groups derived from
     their labels, and read_copy.COUNT_COLUMN: how many records each row stands for), or None when the
-    counts kept with the read copy are missing or stale (read the records instead)."""
+    counts kept with the read copy are missing or stale (read the records instead). None: every force or
+    month."""
     chosen, stored = store._selected(forces, months)
     if not chosen:
         return None
     store._check_files(chosen)  # as read_raw: every selected file is the one its entry describes
     key = read_copy.cache_key(stored)
+    everything = len(chosen) == len(stored)
     table = read_copy.read_counts(read_copy.counts_path(store.cache_path), key,
-                                  forces={e.force for e in chosen}, months={e.month for e in chosen})
+                                  forces=None if everything else {e.force for e in chosen},
+                                  months=None if everything else {e.month for e in chosen})
     if table is None:
         return None
     frame = read_copy.to_frame(table)

@@ -39,7 +39,8 @@ def reads(fixture_store: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     real_counts = store_read.read_counts
 
     def counts_spy(store, forces, months):
-        calls.append((tuple(forces), tuple(months), ("counted",)))
+        calls.append((None if forces is None else tuple(forces), None if months is None else tuple(months),
+                      ("counted",)))
         return real_counts(store, forces, months)
 
     monkeypatch.setattr(store_read, "read_counts", counts_spy)
@@ -56,13 +57,16 @@ def test_a_page_reads_only_its_selection(reads: list[tuple], page: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
     # the fixture store holds 2019-01..2020-02: the default period is its latest 12 months
     for forces, months, columns in reads:
+        if columns == ("counted",):
+            continue  # counted records (~15 records a row) may be read for the whole store, once
         whole = forces is None and months is None
         assert not (whole and columns is None), f"{page} read every column of the whole store"
         if whole:  # only the label counts' fallback may read everything, and then only the label columns
             assert set(columns) <= set(store_read.read_copy.LABEL_COLUMNS)
     if page in ("overview", "outcomes", "compare", "quality"):
         assert reads, f"{page} read no records"
-        assert all(months is not None and len(months) <= 12 for _, months, _ in reads), reads
+        records = [c for c in reads if c[2] != ("counted",)]
+        assert all(months is not None and len(months) <= 12 for _, months, _ in records), reads
 
 
 def test_the_long_view_reads_only_counted_records(reads: list[tuple]) -> None:
@@ -70,6 +74,6 @@ def test_the_long_view_reads_only_counted_records(reads: list[tuple]) -> None:
     at.query_params["page"] = "disparity"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    long = [c for c in reads if c[1] is not None and len(c[1]) == 14]  # every stored month
-    assert long, reads
-    assert all(columns == ("counted",) for _, _, columns in long), long  # never the records themselves
+    assert ("counted",) in [columns for _, _, columns in reads], reads
+    records = [c for c in reads if c[2] != ("counted",)]
+    assert all(months is not None and len(months) <= 12 for _, months, _ in records), records  # only the period

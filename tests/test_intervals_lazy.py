@@ -70,3 +70,17 @@ def test_app_modules_do_not_import_scipy_stats() -> None:
                          env={"PYTHONPATH": str(PROJECT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_the_app_imports_scipy_stats_in_the_background_once_the_first_page_is_drawn() -> None:
+    code = ("import sys, threading\n"
+            "from app import warm_up\n"
+            "assert 'scipy.stats' not in sys.modules\n"
+            "warm_up.after_first_page(); warm_up.after_first_page()\n"
+            "threads = [t for t in threading.enumerate() if t.name == 'warm-up-imports']\n"
+            "for t in threads: t.join(120)\n"
+            "print(len(threads), 'scipy.stats' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=300,
+                         env={"PYTHONPATH": str(PROJECT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "1 True", out.stdout
