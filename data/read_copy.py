@@ -160,6 +160,7 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
 # Columns read from the read copy at a time: the whole arrow table of ten national years is ~0.45 GB
 # beside the ~0.3 GB frame it becomes, so it is read and converted a few columns at a time.
 COLUMN_GROUP = 4
+ONE_PIECE_ROWS = 2_000_000  # up to this many records (a few national years) all columns are read at once
 
 
 def read_cache_frame(path: Path, key: bytes, *, columns: list[str], forces: set[str] | None,
@@ -167,8 +168,9 @@ def read_cache_frame(path: Path, key: bytes, *, columns: list[str], forces: set[
     """The selection from the read copy as a frame (a few columns at a time, each part checked against
     `key` as read_cache does), or None when the copy is absent, stale, unreadable or not `rows` long."""
     parts = []
-    for start in range(0, max(len(columns), 1), COLUMN_GROUP):
-        table = read_cache(path, key, columns=columns[start:start + COLUMN_GROUP], forces=forces, months=months)
+    step = max(len(columns), 1) if rows <= ONE_PIECE_ROWS else COLUMN_GROUP
+    for start in range(0, max(len(columns), 1), step):
+        table = read_cache(path, key, columns=columns[start:start + step], forces=forces, months=months)
         if table is None or table.num_rows != rows:
             return None
         parts.append(to_frame(table))
