@@ -90,6 +90,12 @@ _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
+# The last state read of each manifest file in this process, shared by every Manifest object of it (the app
+# makes a Store per cached read): a new object re-reads only what changed since, never all 5,000 entries.
+# States are never changed in place (readers copy the entries), so sharing needs no lock.
+_READ: dict[Path, _State] = {}
+
+
 def _lock_for(path: Path) -> threading.Lock:
     key = path.resolve()
     with _LOCKS_GUARD:
@@ -264,6 +270,8 @@ class Manifest:
         return _State((mkey, jkey), token, base, entries, stat.st_ino, read.end, lines + read.lines)
 
     def _load_file(self) -> dict[tuple[str, str], ManifestEntry]:
+        if self._state is None:  # what another Manifest of this file in this process read last
+            self._state = _READ.get(self.path)
         for _ in range(5):
             key = (_stat_key(self.path), _stat_key(self.journal_path))
             if self._state is not None and self._state.key == key:
@@ -271,7 +279,7 @@ class Manifest:
             state = self._read()
             # a compaction between reading manifest.json and its journal: read both again
             if _stat_key(self.path) == state.key[0]:
-                self._state = state
+                self._state = _READ[self.path] = state
                 return dict(state.entries)
         self._state = state
         return dict(state.entries)

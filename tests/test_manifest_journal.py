@@ -223,3 +223,24 @@ def test_kill_9_inside_a_group_commit_reads_the_whole_group_and_the_next_writer_
     with s.writing():
         pass
     assert verify(Store(store_dir)).ok and len(Store(store_dir).read()) == 60
+
+
+def test_a_new_manifest_object_starts_from_what_this_process_read_and_sees_every_later_commit(tmp_path):
+    """The app makes a Store per cached read: each must not re-parse every entry, and must still see a
+    commit another object (or process) appended since. Oracle: a fresh parse of the files."""
+    from data import store_manifest
+    from data.store import Store
+
+    first = Store(tmp_path / "store")
+    for i in range(1, 5):
+        first.record_failure("kent", f"2024-0{i}", source="test", reason="HTTP 500")
+    assert len(first.entries()) == 4
+    shared = store_manifest._READ[first._manifest.path]
+    second = Store(tmp_path / "store")
+    second.entries()
+    assert second._manifest._state is shared  # nothing parsed again
+    first.record_failure("essex", "2024-01", source="test", reason="HTTP 500")  # a later commit
+    third = Store(tmp_path / "store")
+    store_manifest._READ.clear()
+    oracle = {(e.force, e.month): e for e in third.entries()}
+    assert {(e.force, e.month): e for e in second.entries()} == oracle and len(oracle) == 5
