@@ -192,7 +192,8 @@ def read_csv_arrow(source: bytes | str | Path, *, where: str) -> pa.Table:
         instead = ", ".join(f"'{printable(u, limit=60)}'" for u in unexpected[:5])
         renamed = f" The file has instead: {instead}." if unexpected else ""
         raise BadFile(f"{where}: column {', '.join(repr(m) for m in missing)} is missing.{renamed}",
-                      hint="Stop-and-search files from data.police.uk have the header given in DATA.md 1.3.",
+                      hint="A data.police.uk stop-and-search file's header names these 15 columns: "
+                           + ", ".join(CSV_COLUMNS) + ". Download the file again from data.police.uk.",
                       file=where, column=missing[0])
     table = table.rename_columns(present)
     return table.select(list(CSV_COLUMNS))
