@@ -9,6 +9,7 @@ import pandas as pd
 from analysis import intervals
 from analysis.rates import POOLED, Counts, count, pool, reference_members, with_pooled
 from analysis.selection import Selection
+from data.months import month_range
 
 WINDOW = 12
 TREND_COLUMNS = ["force", "month", "group", "searches", "rolling_searches", "rolling_population", "rolling_rate",
@@ -126,6 +127,24 @@ def trend_from_counts(counts: Counts, *, reference: str, pooled: bool | None = N
         "rolling_ratio_ci_low": r_low.reshape(shape), "rolling_ratio_ci_high": r_high.reshape(shape),
         "forces": np.repeat(forces_col, n_m * n_g),
     })[TREND_COLUMNS]
+
+
+def census_spans(start: str, end: str) -> dict[str, tuple[str, str]]:
+    """For a rolling trend over start..end with the Census on auto: each Census and the months its trend must
+    cover, so that every window ending in the months that Census serves is whole (its 11 months before
+    included). by_period_census of trends over these spans equals it over the whole span, at about half
+    the work."""
+    from data.reference_data import census_for_period
+
+    months = month_range(start, end)
+    serves: dict[str, list[str]] = {}
+    for month in months:
+        serves.setdefault(census_for_period(month, "auto"), []).append(month)
+    spans = {}
+    for census, served in serves.items():
+        first = months.index(served[0])
+        spans[census] = (months[max(0, first - (WINDOW - 1))], served[-1])
+    return spans
 
 
 def by_period_census(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -196,3 +196,30 @@ def test_the_rolling_trend_switches_census_where_the_official_series_did() -> No
                                 "rolling_rate"].iloc[0]
         assert got == want
     assert len(spliced) == len(made["2021"])
+
+
+def test_each_census_needs_only_the_windows_it_serves() -> None:
+    """The app makes each Census's trend over census_spans only: spliced, the same table as trends over the
+    whole span (oracle), for two forces with a pooled row, a gap month and spans starting and ending on
+    either side of the switch."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.selection import Selection
+    from analysis.trend import by_period_census, census_spans, trend
+    from tests.synthetic_records import records_from_counts
+
+    rng = np.random.default_rng(3)
+    months = [f"{y}-{m:02d}" for y in (2018, 2019, 2020, 2021) for m in range(1, 13)]
+    counts = pd.DataFrame([{"force": f, "month": m, "group": g, "n": int(rng.integers(1, 60))}
+                           for f in ("kent", "essex") for m in months for g in ("Black", "White", "Asian")
+                           if not (f == "essex" and m == "2019-07")])
+    records = records_from_counts(counts)
+    assert census_spans("2019-01", "2021-06") == {"2011": ("2019-01", "2020-03"), "2021": ("2019-05", "2021-06")}
+    for start, end in (("2018-01", "2021-12"), ("2019-06", "2020-09"), ("2020-01", "2020-06")):
+        def made(census: str, first: str, last: str) -> pd.DataFrame:
+            return trend(records, Selection.build(["kent", "essex"], first, last, census=census))
+
+        whole = by_period_census({c: made(c, start, end) for c in ("2011", "2021")})
+        split = by_period_census({c: made(c, *span) for c, span in census_spans(start, end).items()})
+        pd.testing.assert_frame_equal(split, whole)
