@@ -343,7 +343,9 @@ def test_a_broken_whole_download_resumes_with_range(store_dir, api, zips):
 def test_a_download_that_would_fill_the_disk_is_refused(store_dir, api, zips):
     with FakeArchive(zips, ranges=False) as archive:
         summary = run_fetch(api, archive, months=["2020-01"], forces=["kent"], opts={"disk_reserve": 1 << 60})
-        assert archive.sent(".zip") < len(zips["2020-12"])  # stopped before writing the body
+        # stopped before reading the body: no reply was read whole (the server may still have pushed a few MB into
+        # the socket's buffers before the client hung up: with two replies, their sum can exceed the zip's size)
+        assert all(h.sent < len(zips["2020-12"]) for h in archive.log if h.path.endswith(".zip"))
     assert len(summary.failed) == 1 and "Free some disk space" in summary.failed[0][2]
     assert not any((store_dir / "tmp").glob("*.part"))  # the check comes before the file is opened
 
