@@ -152,7 +152,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(line)
     for line in [*notes, *summary.unrecognised]:
         print(line, file=sys.stderr)
-    print(summary.closing_line(seconds=time.monotonic() - started))
+    only_other = summary.other_lines and not (summary.imported or summary.problems or summary.skipped_members)
+    if not only_other:  # use-of-force files alone: their lines say what was stored, not "0 force-months"
+        print(summary.closing_line(seconds=time.monotonic() - started))
     for problem in summary.problems:
         print(f"error: {problem.message}", file=sys.stderr)
     if summary.problems:  # each problem's file left the store unchanged

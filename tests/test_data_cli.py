@@ -112,6 +112,16 @@ def test_import_prints_a_summary_per_force_month(store_dir, tmp_path):
     assert "2 force-months imported (5 records)" in result.stdout and "1 other zip members skipped" in result.stdout
 
 
+def test_importing_use_of_force_tables_alone_says_what_was_stored_and_nothing_about_force_months(store_dir,
+                                                                                            tmp_path):
+    from tests.test_readme_commands import uof_ods
+
+    result = run("import", uof_ods(tmp_path / "uof-2019-20.ods"))
+    assert result.returncode == 0, result.stderr
+    assert "Home Office use-of-force data tables 2019/20: ok" in result.stdout
+    assert "force-months imported" not in result.stdout  # it said "0 force-months imported (0 records)"
+
+
 def test_import_bad_files_leave_the_store_unchanged(store_dir, tmp_path):
     good = tmp_path / "good" / "2024-01-kent-stop-and-search.csv"
     good.parent.mkdir()
