@@ -1,0 +1,124 @@
+"""A user's cold start, in a real browser: from `streamlit run` to the first page drawn and idle in headless
+Chromium, for the dashboard on a store and for a bare Streamlit page with one chart (issue 11's yardstick:
+"first page within 1.5x of a bare page"). Then the same browser clicks through the menu (each page drawn and
+idle), as a user moving between pages of a running app.
+
+    python -m benchmarks cold_start --store /path/to/store     # e.g. bench_ten_years --keep DIR's DIR/store
+    python -m benchmarks cold_start                            # the demo data (no store)
+
+Each start is measured `--repeat` times (default 3) and the median is printed. The read copy is built
+beforehand (it is built once after each import or fetch: bench_ten_years measures that).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHROMIUM = "/usr/bin/chromium"
+MENU = ("Disparity", "Outcomes", "Compare forces", "Map", "Data quality", "Overview")
+_BARE = """
+import plotly.graph_objects as go
+import streamlit as st
+st.title("Bare page")
+st.plotly_chart(go.Figure(go.Scatter(x=list(range(100)), y=list(range(100)))))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_idle(page, timeout_ms: int = 300_000) -> None:
+    # a rerun may start just after the first idle (the app completes its address): wait out a second one
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    time.sleep(0.3)
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+
+
+def cold_start(script: Path, store: Path | None, browser, *, menu: bool = False) -> dict[str, float]:
+    """Seconds from launching the server to the first page idle in the browser (and each menu click)."""
+    port = _free_port()
+    env = {**os.environ, "STOPSEARCH_DATA_DIR": str(store or Path(tempfile.mkdtemp()) / "none")}
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+                               "--server.headless", "true", "--server.address", "127.0.0.1",
+                               "--browser.gatherUsageStats", "false"], cwd=PROJECT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out: dict[str, float] = {}
+    try:
+        url = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    raise SystemExit(f"streamlit did not start for {script}") from None
+                time.sleep(0.05)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        _wait_idle(page)
+        out["first"] = time.perf_counter() - started
+        if menu:
+            time.sleep(3)  # a user reads the first page before clicking (background imports finish meanwhile)
+            for name in MENU:
+                clicked = time.perf_counter()
+                page.locator('[data-testid="stSidebarNav"] a', has_text=name).first.click()
+                time.sleep(0.2)
+                _wait_idle(page)
+                out[name] = time.perf_counter() - clicked
+        page.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=None, help="the store to open (default: none, the demo)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv or [])
+    from playwright.sync_api import sync_playwright
+
+    if args.store is not None:
+        from data.store import Store
+
+        Store(args.store).refresh_read_copy()
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else None,
+                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        bare = Path(tmp) / "bare.py"
+        bare.write_text(_BARE)
+        bare_times = [cold_start(bare, None, browser)["first"] for _ in range(args.repeat)]
+        runs = [cold_start(PROJECT / "dashboard.py", args.store, browser, menu=(i == 0)) for i in range(args.repeat)]
+        browser.close()
+    base = statistics.median(bare_times)
+    first = statistics.median(r["first"] for r in runs)
+    print(f"   bare page, launch to drawn in Chromium: {base:6.2f} s (median of {args.repeat})", flush=True)
+    print(f"   dashboard first page, launch to drawn:  {first:6.2f} s = {first / base:.2f}x the bare page "
+          "[target 1.5x]", flush=True)
+    for name in MENU:
+        print(f"   menu click to {name:<15} drawn:   {runs[0][name]:6.2f} s [target 1 s]", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
