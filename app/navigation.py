@@ -32,6 +32,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "Overview", ":material/dashboard:", "overview"),
     PageSpec("disparity", "Disparity", ":material/balance:", "disparity"),
+    PageSpec("long-view", "Long view", ":material/timeline:", "long_view", needs_records=False),
     PageSpec("outcomes", "Outcomes", ":material/gavel:", "outcomes"),
     PageSpec("use-of-force", "Use of force", ":material/back_hand:", "use_of_force", needs_records=False),
     PageSpec("compare", "Compare forces", ":material/leaderboard:", "compare"),

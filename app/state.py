@@ -45,6 +45,7 @@ FIELDS: dict[str, str] = {
     "mix": "str",              # search-mix dimension on the Disparity page
     "trend": "str",            # rate or ratio on the Disparity page's trend
     "trend_window": "str",     # the trend's months: every stored month, or the sidebar's period
+    "long_measure": "str",     # rate or ratio on the Long view page
     "sort": "str",             # league table order on Compare forces
     "uof_year": "str",         # use-of-force financial year
     "uof_tactic": "str",       # use-of-force tactic in the per-force table

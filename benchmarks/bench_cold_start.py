@@ -28,7 +28,7 @@ if str(PROJECT) not in sys.path:
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHROMIUM = "/usr/bin/chromium"
-MENU = ("Disparity", "Outcomes", "Compare forces", "Map", "Data quality", "Overview")
+MENU = ("Disparity", "Long view", "Outcomes", "Compare forces", "Map", "Data quality", "Overview")
 _BARE = """
 import plotly.graph_objects as go
 import streamlit as st

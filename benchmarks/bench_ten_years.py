@@ -38,7 +38,7 @@ from data.store import Store  # noqa: E402
 PER_YEAR = 600_000
 DATE = re.compile(rb"^([^,]*,)\d{4}-\d{2}-(\d{2})")   # Type,Date,...: the date's year, month and day
 LAST_MONTH = "2025-03"
-PAGES = ("overview", "disparity", "outcomes", "compare", "map", "quality")
+PAGES = ("overview", "disparity", "long-view", "outcomes", "compare", "map", "quality")
 
 _BARE = """
 import plotly.graph_objects as go

@@ -28,7 +28,7 @@ from data.store import Store
 
 PROJECT = Path(__file__).resolve().parents[1]
 DASHBOARD = str(PROJECT / "dashboard.py")
-PAGES = ("overview", "disparity", "outcomes", "use-of-force", "compare", "map", "quality", "methods", "get-data")
+PAGES = ("overview", "disparity", "long-view", "outcomes", "use-of-force", "compare", "map", "quality", "methods", "get-data")
 TIMEOUT = 120
 
 

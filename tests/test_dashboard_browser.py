@@ -15,7 +15,7 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = PROJECT / "artifacts" / "screenshots"
-PAGES = ("overview", "disparity", "outcomes", "use-of-force", "compare", "map", "quality", "methods", "get-data")
+PAGES = ("overview", "disparity", "long-view", "outcomes", "use-of-force", "compare", "map", "quality", "methods", "get-data")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'

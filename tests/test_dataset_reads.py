@@ -13,7 +13,7 @@ from data import store_read
 from tests.store_fixtures import build_fixture_store
 
 PROJECT = Path(__file__).resolve().parents[1]
-PAGES = ("overview", "disparity", "outcomes", "compare", "map", "quality", "use-of-force")
+PAGES = ("overview", "disparity", "long-view", "outcomes", "compare", "map", "quality", "use-of-force")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_a_page_reads_only_its_selection(reads: list[tuple], page: str) -> None:
 
 def test_the_long_view_reads_only_counted_records(reads: list[tuple]) -> None:
     at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=180)
-    at.query_params["page"] = "disparity"
+    at.query_params["page"] = "long-view"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert ("counted",) in [columns for _, _, columns in reads], reads

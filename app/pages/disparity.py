@@ -7,7 +7,7 @@ import streamlit as st
 
 from analysis import implausible, views
 from analysis.selection import Selection
-from app import charts, components, long_view, state, tables
+from app import charts, components, state, tables
 from app.dataset import Dataset
 from app.safe_text import markdown_text
 
@@ -56,9 +56,8 @@ def render(dataset: Dataset, selection: Selection) -> None:
         charts.trend(trend, dataset=dataset, selection=tables.trend_selection(trend_selection), key="disparity_trend",
                      measure=st.session_state["trend"] or "rate")
 
-    st.subheader("The long view: by financial year since 2015")
-    long_view.show(dataset, selection, forces=tuple(st.session_state.get("forces") or dataset.forces),
-                   measure=st.session_state.get("trend") or "rate")
+    st.caption("By financial year since 2015, each year on its own Census, with force coverage per year: see the "
+               "**Long view** page.")
 
     st.subheader("Search mix by group")
     state.prepare("mix", list(MIX_DIMENSIONS), "legislation_group")
