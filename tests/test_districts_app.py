@@ -96,3 +96,14 @@ def test_choosing_a_force_drills_into_its_districts(store: Store) -> None:
     at.selectbox(key="map_drill").select("west-midlands").run()
     assert not at.exception, [e.value for e in at.exception]
     assert "district_map" in _kinds(at)
+
+
+def test_the_points_map_is_drawn_only_when_asked(store: Store) -> None:
+    """Up to 20,000 points cost seconds on the server and in the browser: the page draws them on request."""
+    at = _open("west-midlands")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "map" not in _kinds(at)
+    at.toggle(key="map_show_points").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    points = _kinds(at)["map"]
+    assert points["layout"]["meta"]["points"] == 187  # every located search of the fixture (80+40+30+12+25)

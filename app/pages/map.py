@@ -142,12 +142,17 @@ def _district_view(dataset: Dataset, selection: Selection, force: str, group: st
 
 
 def _points(dataset: Dataset, selection: Selection) -> None:
-    with st.expander("Where searches happened (points)", expanded=False):
-        records = tables.selected(dataset, selection, POINT_COLUMNS)
-        points, located, total = views.map_points(records, selection.group_column, limit=POINT_LIMIT)
-        st.caption(f"{views.no_location_headline(located, total).value} with no location. Large selections "
-                   "show a fixed random sample of points.")
-        charts.map(points, dataset=dataset, selection=selection, key="map_points")
+    # drawn only when asked: up to 20,000 points take seconds to build and to draw in the browser
+    st.toggle("Show where searches happened (points on a street map)", key="map_show_points",
+              help=f"Up to {POINT_LIMIT:,} located searches of the selection as points (a fixed random sample of "
+                   "larger selections), each anonymised to a nearby street by data.police.uk.")
+    if not st.session_state.get("map_show_points"):
+        return
+    records = tables.selected(dataset, selection, POINT_COLUMNS)
+    points, located, total = views.map_points(records, selection.group_column, limit=POINT_LIMIT)
+    st.caption(f"{views.no_location_headline(located, total).value} with no location. Large selections "
+               "show a fixed random sample of points.")
+    charts.map(points, dataset=dataset, selection=selection, key="map_points")
 
 
 def render(dataset: Dataset, selection: Selection) -> None:
