@@ -35,10 +35,14 @@ def implausible_months(manifest: pd.DataFrame) -> pd.DataFrame:
     if manifest is None or not len(manifest):
         return pd.DataFrame(columns=COLUMNS)
     rows = manifest.loc[manifest["status"].isin(["ok", "empty"]), ["force", "month", "records"]]
+    rows = pd.DataFrame({"force": rows["force"].astype(str).to_numpy(), "month": rows["month"].astype(str).to_numpy(),
+                         "records": pd.to_numeric(rows["records"], errors="coerce").fillna(0).to_numpy(float)})
+    rows = rows.sort_values(["force", "month"], kind="stable")  # each force's months in order, forces sorted
+    all_forces, all_months, all_counts = (rows[c].to_numpy() for c in ("force", "month", "records"))
+    starts = np.flatnonzero(np.r_[True, all_forces[1:] != all_forces[:-1]]) if len(rows) else np.array([], int)
     out = []
-    for force, group in rows.groupby(rows["force"].astype(str), sort=True):
-        group = group.sort_values("month")
-        counts = pd.to_numeric(group["records"], errors="coerce").fillna(0).to_numpy(float)
+    for start, stop in zip(starts, [*starts[1:], len(rows)], strict=True):  # one force at a time
+        force, counts = str(all_forces[start]), all_counts[start:stop]
         if len(counts) < MIN_MONTHS:
             continue
         logs = np.log1p(counts)
@@ -50,7 +54,7 @@ def implausible_months(manifest: pd.DataFrame) -> pd.DataFrame:
         z = 0.6745 * (residual - np.median(residual)) / mad
         fold = np.expm1(logs) / np.maximum(np.expm1(medians), 1e-9)
         flagged = (np.abs(z) > Z_CUTOFF) & ((fold >= MIN_FOLD) | (fold <= 1 / MIN_FOLD))
-        months = group["month"].astype(str).to_numpy()
+        months = all_months[start:stop]
         for i in np.flatnonzero(flagged):
             neighbours = float(np.expm1(medians[i]))
             direction = "fewer" if fold[i] < 1 else "more"
