@@ -39,9 +39,9 @@ def implausible_months(manifest: pd.DataFrame) -> pd.DataFrame:
                          "records": pd.to_numeric(rows["records"], errors="coerce").fillna(0).to_numpy(float)})
     rows = rows.sort_values(["force", "month"], kind="stable")  # each force's months in order, forces sorted
     all_forces, all_months, all_counts = (rows[c].to_numpy() for c in ("force", "month", "records"))
-    starts = np.flatnonzero(np.r_[True, all_forces[1:] != all_forces[:-1]]) if len(rows) else np.array([], int)
+    starts = np.flatnonzero(np.r_[True, all_forces[1:] != all_forces[:-1]])[:len(rows)]
     out = []
-    for start, stop in zip(starts, [*starts[1:], len(rows)], strict=True):  # one force at a time
+    for start, stop in zip(starts, [*starts[1:], len(rows)][:len(starts)], strict=True):  # one force at a time
         force, counts = str(all_forces[start]), all_counts[start:stop]
         if len(counts) < MIN_MONTHS:
             continue
