@@ -27,6 +27,7 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 CHROMIUM = "/usr/bin/chromium"
 MENU = ("Disparity", "Long view", "Outcomes", "Compare forces", "Map", "Data quality", "Overview")
 _BARE = """
@@ -79,8 +80,11 @@ def cold_start(script: Path, store: Path | None, browser, *, menu: bool = False)
             for name in MENU:
                 clicked = time.perf_counter()
                 page.locator('[data-testid="stSidebarNav"] a', has_text=name).first.click()
-                time.sleep(0.2)
-                _wait_idle(page)
+                try:  # the run starts (no fixed sleep: it would be counted as the page's time)
+                    page.wait_for_selector(RUNNING, timeout=3000)
+                except Exception:  # noqa: BLE001 - a run shorter than the poll: it already ended
+                    pass
+                page.wait_for_selector(IDLE, timeout=300_000)
                 out[name] = time.perf_counter() - clicked
         page.close()
     finally:
