@@ -9,6 +9,7 @@ import threading
 
 log = logging.getLogger(__name__)
 LATER = ("scipy.stats",)
+DELAY_SECONDS = 2.0
 _started = threading.Event()
 
 
@@ -25,4 +26,8 @@ def after_first_page() -> None:
     if _started.is_set():
         return
     _started.set()
-    threading.Thread(target=_import, args=(LATER,), daemon=True, name="warm-up-imports").start()
+    # a moment later: importing holds the interpreter for about a second, which would delay sending the
+    # first page to the browser (measured: 0.5 to 1 s later drawn in Chromium when started at once)
+    timer = threading.Timer(DELAY_SECONDS, _import, args=(LATER,))
+    timer.name, timer.daemon = "warm-up-imports", True
+    timer.start()
