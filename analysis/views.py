@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from data import reference_data, vocab
+from data import reference_data, schema, vocab
 from data.months import add_months, month_range
 
 POOLED = "ALL"
@@ -55,18 +55,9 @@ def forces_in(records: pd.DataFrame, manifest: pd.DataFrame | None = None) -> li
 OPTION_SOURCES = ("type", "legislation", "object_of_search", "age_range", "gender")
 
 
-def label_counts(records: pd.DataFrame, columns: Iterable[str] = OPTION_SOURCES) -> dict[str, dict[str, int]]:
-    """{raw column: {label: records}}; records without a label are counted under ''."""
-    counts: dict[str, dict[str, int]] = {}
-    for column in columns:
-        values = records[column].value_counts(dropna=False) if len(records) else pd.Series(dtype="int64")
-        counts[column] = {("" if pd.isna(k) else str(k)): int(n) for k, n in values.items() if n}
-    return counts
-
-
 def filter_options(records: pd.DataFrame) -> dict[str, list[str]]:
     """Widget name -> the values seen in the records for that filter, in a natural or frequency order."""
-    return filter_options_from_counts(label_counts(records))
+    return filter_options_from_counts(schema.label_counts(records, OPTION_SOURCES))
 
 
 def filter_options_from_counts(counts: Mapping[str, Mapping[str, int]]) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import views
-from data import demo, schema
+from data import demo
 from data.store import Store, manifest_signature, store_root
 
 log = logging.getLogger(__name__)
@@ -137,9 +137,9 @@ def load() -> Dataset:
     signature = _signature(root)
     manifest = _manifest(str(root), signature) if signature != "no-manifest" else pd.DataFrame()
     if len(manifest) and manifest["status"].eq("ok").any():
-        empty = schema.empty_frame()
+        no_records = pd.DataFrame()  # the store's months and forces are the manifest's
         return Dataset(None, manifest, False, f"store:{root}:{signature}", str(root),
-                       tuple(views.months_in(empty, manifest)), tuple(views.forces_in(empty, manifest)),
+                       tuple(views.months_in(no_records, manifest)), tuple(views.forces_in(no_records, manifest)),
                        _store_options(str(root), signature))
     records, manifest, months, forces, options = _demo_shared(_demo_version())
     return Dataset(records, manifest, True, "demo", str(root), tuple(months), tuple(forces), options)

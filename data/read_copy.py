@@ -116,14 +116,16 @@ def read_cache(path: Path, key: bytes, *, columns: list[str], forces: set[str] |
                 parquet.schema_arrow.empty_table().select([*columns, *wanted])
     except (OSError, pa.ArrowException, ValueError, KeyError, TypeError):
         return None
-    mask = None
-    for name, allowed in (("force", forces), ("month", months)):
-        if allowed is not None and table.num_rows:
-            member = _member(table.column(name), allowed)
-            mask = member if mask is None else pc.and_(mask, member)
-    if mask is not None:
-        table = table.filter(mask)
-    return table.select(columns)
+    return _rows_in(table, forces, months).select(columns)
+
+
+def _rows_in(table: pa.Table, forces: set[str] | None, months: set[str] | None) -> pa.Table:
+    """The rows of these forces and months (None: any)."""
+    masks = [_member(table.column(name), allowed) for name, allowed in (("force", forces), ("month", months))
+             if allowed is not None]
+    if not masks or not table.num_rows:
+        return table
+    return table.filter(masks[0] if len(masks) == 1 else pc.and_(*masks))
 
 
 def _member(column: pa.ChunkedArray, allowed: set[str]) -> pa.ChunkedArray:
@@ -306,9 +308,7 @@ def read_counts(path: Path, key: bytes, *, forces: set[str] | None, months: set[
         return None
     if (table.schema.metadata or {}).get(CACHE_KEY) != key:
         return None
-    masks = [_member(table.column(name), allowed) for name, allowed in (("force", forces), ("month", months))
-             if allowed is not None]
-    return table.filter(masks[0] if len(masks) == 1 else pc.and_(*masks)) if masks else table
+    return _rows_in(table, forces, months)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -106,6 +106,15 @@ def add_derived_columns(frame: pd.DataFrame, names: list[str] | tuple[str, ...] 
     return out
 
 
+def label_counts(records: pd.DataFrame, columns) -> dict[str, dict[str, int]]:
+    """{raw column: {label: records}}, most frequent first; records without a label are counted under ''."""
+    counts: dict[str, dict[str, int]] = {}
+    for column in columns:
+        values = records[column].value_counts(dropna=False) if len(records) else pd.Series(dtype="int64")
+        counts[column] = {("" if pd.isna(k) else str(k)): int(n) for k, n in values.items() if n}
+    return counts
+
+
 def unknown_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """Every raw label no mapping table knows: column, label, records. Shown by `python -m data status`."""
     rows = [

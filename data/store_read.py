@@ -34,17 +34,28 @@ def read_raw(store: Store, forces: list[str] | None, months: list[str] | None, *
         return schema.coerce_raw(schema.empty_frame()).loc[:, names]
     files = store._check_files(chosen)
     key = read_copy.cache_key(stored)
-    everything = len(chosen) == len(stored)
+    forces_in, months_in = _scope(chosen, stored)
+    everything = forces_in is None
     expected = sum(e.records for e in chosen)
-    frame = read_copy.read_cache_frame(store.cache_path, key, columns=names, rows=expected,
-                                       forces=None if everything else {e.force for e in chosen},
-                                       months=None if everything else {e.month for e in chosen})
+    frame = read_copy.read_cache_frame(store.cache_path, key, columns=names, rows=expected, forces=forces_in,
+                                       months=months_in)
     if frame is None and everything:  # a whole-store read builds the copy, then reads it
         refresh_read_copy(store)
         frame = read_copy.read_cache_frame(store.cache_path, key, columns=names, rows=expected, forces=None,
                                            months=None)
     if frame is None:
         frame = read_copy.to_frame(_read_files(store, files, expected, columns=names))
+    return _canonical_dtypes(frame, names)
+
+
+def _scope(chosen: list[ManifestEntry], stored: list[ManifestEntry]) -> tuple[set[str] | None, set[str] | None]:
+    """(forces, months) to pick from the read copy: None, None when every stored month is chosen."""
+    if len(chosen) == len(stored):
+        return None, None
+    return {e.force for e in chosen}, {e.month for e in chosen}
+
+
+def _canonical_dtypes(frame: pd.DataFrame, names) -> pd.DataFrame:
     for name in names:
         dtype = schema.RAW_COLUMNS[name]
         if str(frame[name].dtype) != dtype:
@@ -102,8 +113,7 @@ def label_counts(store: Store) -> dict[str, dict[str, int]]:
         counts = read_copy.label_counts(store.cache_path, key)
     if counts is None:  # the copy could not be written (read-only store): count from the records
         raw = read_raw(store, None, None, columns=list(read_copy.LABEL_COLUMNS))
-        counts = {c: {("" if pd.isna(k) else str(k)): int(n) for k, n in raw[c].value_counts(dropna=False).items() if n}
-                  for c in raw.columns}
+        counts = schema.label_counts(raw, read_copy.LABEL_COLUMNS)
     return counts
 
 
@@ -127,19 +137,15 @@ def read_counts(store: Store, forces: list[str] | None, months: list[str] | None
     if not chosen:
         return None
     store._check_files(chosen)  # as read_raw: every selected file is the one its entry describes
-    key = read_copy.cache_key(stored)
-    everything = len(chosen) == len(stored)
-    table = read_copy.read_counts(read_copy.counts_path(store.cache_path), key,
-                                  forces=None if everything else {e.force for e in chosen},
-                                  months=None if everything else {e.month for e in chosen})
+    forces_in, months_in = _scope(chosen, stored)
+    table = read_copy.read_counts(read_copy.counts_path(store.cache_path), read_copy.cache_key(stored),
+                                  forces=forces_in, months=months_in)
     if table is None:
         return None
     frame = read_copy.to_frame(table)
     if int(frame[read_copy.COUNT_COLUMN].sum()) != sum(e.records for e in chosen):
         return None
-    for name in read_copy.COUNT_KEYS:
-        if str(frame[name].dtype) != schema.RAW_COLUMNS[name]:
-            frame[name] = frame[name].astype(schema.RAW_COLUMNS[name])
+    frame = _canonical_dtypes(frame, read_copy.COUNT_KEYS)
     return schema.add_derived_columns(frame, ["self_defined_group", "self_defined_broad", "officer_defined_broad"])
 
 

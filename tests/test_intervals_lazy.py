@@ -60,15 +60,21 @@ def test_clopper_pearson_is_scipy_stats_bit_for_bit(level: float) -> None:
     assert intervals.clopper_pearson(7, 40) == pytest.approx((ci.low, ci.high), rel=1e-12)
 
 
+def _fresh_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a new interpreter with the project importable (sys.modules as a fresh app has them)."""
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=300,
+                         env={"PYTHONPATH": str(PROJECT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out
+
+
 def test_app_modules_do_not_import_scipy_stats() -> None:
     code = ("import sys, importlib, pkgutil\n"
             "import app.components, app.navigation, app.sidebar, app.tables, app.pages\n"
             "for m in pkgutil.iter_modules(app.pages.__path__): importlib.import_module('app.pages.' + m.name)\n"
             "import analysis.compare, analysis.outcomes, analysis.districts, analysis.figures.maps\n"
             "print([m for m in ('scipy.stats', 'statsmodels') if m in sys.modules])\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=300,
-                         env={"PYTHONPATH": str(PROJECT), "PATH": "/usr/bin:/bin"})
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = _fresh_python(code)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
@@ -80,7 +86,5 @@ def test_the_app_imports_scipy_stats_in_the_background_once_the_first_page_is_dr
             "threads = [t for t in threading.enumerate() if t.name == 'warm-up-imports']\n"
             "for t in threads: t.join(120)\n"
             "print(len(threads), 'scipy.stats' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=300,
-                         env={"PYTHONPATH": str(PROJECT), "PATH": "/usr/bin:/bin"})
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = _fresh_python(code)
     assert out.stdout.strip().splitlines()[-1] == "1 True", out.stdout
