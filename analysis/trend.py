@@ -114,10 +114,12 @@ def trend_from_counts(counts: Counts, *, reference: str, pooled: bool | None = N
 
     n_f, n_m, n_g = searches.shape
     shape = n_f * n_m * n_g
+    # labels as Python objects: a numpy string array is as wide as its longest label, and the pooled
+    # unit's list of forces is ~1,000 characters (repeated per month and group: ~100 MB and 0.2 s)
     return pd.DataFrame({
-        "force": np.repeat(labels, n_m * n_g),
-        "month": np.tile(np.repeat(list(counts.months), n_g), n_f),
-        "group": np.tile(list(counts.groups), n_f * n_m),
+        "force": np.repeat(_objects(labels), n_m * n_g),
+        "month": np.tile(np.repeat(_objects(counts.months), n_g), n_f),
+        "group": np.tile(_objects(counts.groups), n_f * n_m),
         "searches": searches.reshape(shape).astype("int64"),
         "rolling_searches": pd.array(rolling.reshape(shape), dtype="Float64").astype("Int64"),
         "rolling_population": pd.array(np.where(np.isnan(rolling), np.nan, pop).reshape(shape),
@@ -125,8 +127,12 @@ def trend_from_counts(counts: Counts, *, reference: str, pooled: bool | None = N
         "rolling_rate": rate.reshape(shape), "rolling_ci_low": ci_low.reshape(shape),
         "rolling_ci_high": ci_high.reshape(shape), "rolling_ratio": ratio.reshape(shape),
         "rolling_ratio_ci_low": r_low.reshape(shape), "rolling_ratio_ci_high": r_high.reshape(shape),
-        "forces": np.repeat(forces_col, n_m * n_g),
+        "forces": np.repeat(_objects(forces_col), n_m * n_g),
     })[TREND_COLUMNS]
+
+
+def _objects(values: Iterable[str]) -> np.ndarray:
+    return np.array(list(values), dtype=object)
 
 
 def census_spans(start: str, end: str) -> dict[str, tuple[str, str]]:

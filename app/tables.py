@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import views
+from analysis.columns_read import COLUMNS_READ
 from analysis.compare import compare, funnel_curve
 from analysis.coverage import restrict_to_published
 from analysis.mix import mix
@@ -39,7 +40,7 @@ from analysis.use_of_force import (
 from app.dataset import Dataset
 from data.demo import DEMO_SOURCE
 from data.demo_use_of_force import DEMO_YEAR, demo_use_of_force_reports
-from data.schema import CANONICAL_COLUMNS, unknown_labels
+from data.schema import unknown_labels
 from data.store import Store
 from data.use_of_force import vocab as uof_vocab
 from data.use_of_force.store import UseOfForceStore
@@ -54,9 +55,6 @@ KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
 COUNTED_KINDS = frozenset({"compare"})  # made from analysis.rates.count alone: counted records will do
 
 
-# Every column the analysis tables read (mix, outcomes, thorough, agreement, quality): not the time of day,
-# the longitude, the street or the operation's name, which only the map reads (a third of a year's bytes).
-TABLE_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in ("datetime", "longitude", "street", "operation_name"))
 
 
 def records(dataset: Dataset, selection: Selection, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -92,7 +90,7 @@ def _compute(kind: str, dataset_key: str, selection: Selection, _dataset: Datase
         return disparity_from_rates(base, reference=selection.reference, months=selection.n_months)
     if kind in COUNTED_KINDS:
         return KINDS[kind](counted(_dataset, selection), selection)
-    return KINDS[kind](records(_dataset, selection, TABLE_COLUMNS), selection)
+    return KINDS[kind](records(_dataset, selection, COLUMNS_READ[kind](selection)), selection)
 
 
 def table(kind: str, dataset: Dataset, selection: Selection) -> Any:
@@ -178,7 +176,8 @@ def trend_selection(selection: Selection) -> Selection:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _quality(dataset_key: str, selection: Selection, _dataset: Dataset) -> pd.DataFrame:
-    return quality(records(_dataset, selection, TABLE_COLUMNS), selection, manifest=_dataset.manifest)
+    return quality(records(_dataset, selection, COLUMNS_READ["quality"](selection)), selection,
+                   manifest=_dataset.manifest)
 
 
 def quality_table(dataset: Dataset, selection: Selection) -> pd.DataFrame:

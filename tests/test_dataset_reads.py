@@ -77,3 +77,21 @@ def test_the_long_view_reads_only_counted_records(reads: list[tuple]) -> None:
     assert ("counted",) in [columns for _, _, columns in reads], reads
     records = [c for c in reads if c[2] != ("counted",)]
     assert all(months is not None and len(months) <= 12 for _, months, _ in records), records  # only the period
+
+
+@pytest.mark.parametrize("page", ("disparity", "outcomes", "quality"))
+def test_a_page_reads_only_the_columns_its_tables_read(reads: list[tuple], page: str) -> None:
+    # reading every column of a national year takes ~1 s, the search mix's eight ~0.15 s (analysis.columns_read)
+    from analysis.columns_read import COLUMNS_READ
+    from analysis.selection import Selection
+
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=180)
+    at.query_params["page"] = page
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    default = Selection(forces=("durham",), start="2019-03", end="2020-02")  # self-defined, broad: the default
+    named = [{"force", "month", *columns(default)} for columns in COLUMNS_READ.values()]
+    records = [columns for _, _, columns in reads if columns != ("counted",)]
+    assert records, f"{page} read no records"
+    for columns in records:
+        assert columns is not None and any(set(columns) <= allowed for allowed in named), (page, columns)

@@ -6,6 +6,7 @@ from dataclasses import replace
 import streamlit as st
 
 from analysis import views
+from analysis.columns_read import COLUMNS_READ
 from analysis.districts import (
     disparity_from_district_rates,
     district_counts,
@@ -50,7 +51,8 @@ TABLE_COLUMNS = ["district_name", "group", "searches", "population", "rate_per_1
 @st.cache_data(show_spinner="Placing searches in districts (once per stored month)...", max_entries=32)
 def _district_counts(dataset_key: str, selection: Selection, _dataset: Dataset):  # noqa: ANN202
     store = None if _dataset.demo else Store(_dataset.root)
-    return district_counts(tables.records(_dataset, selection), selection, store=store)
+    return district_counts(tables.records(_dataset, selection, COLUMNS_READ["districts"](selection)), selection,
+                           store=store)
 
 
 def _drill(force: str) -> None:
