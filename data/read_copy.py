@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from data import arrow_memory  # noqa: F401 - imported for its effect: Arrow's faster allocator
 from data.atomic import atomic_write_bytes
 from data.errors import StoreError
 from data.store_manifest import ManifestEntry

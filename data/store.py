@@ -26,7 +26,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data import read_copy, schema, store_lock, store_read
+from data import (
+    arrow_memory,  # noqa: F401 - imported for its effect: Arrow's faster allocator
+    read_copy,
+    schema,
+    store_lock,
+    store_read,
+)
 from data.atomic import write_temporary
 from data.errors import StoreError
 from data.months import normalise_month
