@@ -23,6 +23,7 @@ from analysis.figures import (
     trend_figure,
     use_of_force_figure,
 )
+from analysis.figures.base import unit_rows
 from analysis.figures.use_of_force_charts import use_of_force_forces_figure
 from analysis.selection import Selection
 from app import components
@@ -34,10 +35,11 @@ from app.dataset import Dataset
 
 def _show(fig, table: pd.DataFrame | None, *, dataset: Dataset, selection: Selection, key: str,  # noqa: ANN001
           caveats: Sequence[str] = (), on_select: Callable[[], None] | str = "ignore",
-          use_of_force: bool = False) -> None:
+          use_of_force: bool = False, csv_table: pd.DataFrame | None = None) -> None:
     title = fig.layout.title.text or key
     components.chart_with_downloads(fig, table, key=key, dataset=dataset, selection=selection, title=title,
-                                    caveats=caveats, on_select=on_select, use_of_force=use_of_force)
+                                    caveats=caveats, on_select=on_select, use_of_force=use_of_force,
+                                    csv_table=csv_table)
 
 
 def rates(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str) -> None:
@@ -49,7 +51,10 @@ def ratios(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: 
 
 
 def trend(table: pd.DataFrame, *, dataset: Dataset, selection: Selection, key: str, measure: str = "rate") -> None:
-    _show(trend_figure(table, measure=measure, demo=dataset.demo), table, dataset=dataset, selection=selection, key=key)
+    # on screen, the charted unit's rows; every force's in the CSV
+    charted = unit_rows(table)
+    _show(trend_figure(table, measure=measure, demo=dataset.demo), charted, dataset=dataset, selection=selection,
+          key=key, csv_table=table if len(charted) < len(table) else None)
 
 
 def mix(table: pd.DataFrame, dimension: str, *, dataset: Dataset, selection: Selection, key: str) -> None:

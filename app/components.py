@@ -90,10 +90,13 @@ def _table_download(table: pd.DataFrame, context: export.ExportContext) -> Calla
 def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str, dataset: Dataset,
                          selection: Selection, title: str, caveats: Sequence[str] = (),
                          use_of_force: bool = False, on_select: Any = "ignore",
-                         selection_mode: Any = ("points",)) -> Any:
+                         selection_mode: Any = ("points",), csv_table: pd.DataFrame | None = None) -> Any:
     """A chart with its title, selection, source and notes as page text (it wraps on a phone), a text
     alternative (its numbers in sentences), then (folded) its table and downloads: CSV now, PNG/SVG/PDF
     built only when clicked.
+
+    `csv_table`: what the CSV holds when it is more than the table on screen (the trend's every force and
+    month: ~5 MB sent to the browser for a table nobody reads on screen); the screen says so.
 
     Every download carries the title, the selection, the sources, the caveats and, for demo data,
     'Synthetic demo data'.
@@ -111,10 +114,14 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
     with st.expander("Table and downloads", expanded=False):
         if table is not None:
             st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
+        csv = table if csv_table is None else csv_table
+        if csv_table is not None:
+            st.caption(f"The table shows the charted rows ({len(table):,}); the CSV holds every row of the "
+                       f"table ({len(csv_table):,}), every force included.")
         slug = export.slug(title)
         cols = st.columns(4)
-        if table is not None:
-            cols[0].download_button("CSV", data=_table_download(table, context), file_name=f"{slug}.csv",
+        if csv is not None:
+            cols[0].download_button("CSV", data=_table_download(csv, context), file_name=f"{slug}.csv",
                                     mime="text/csv", key=f"{key}_csv", on_click="ignore")
         for col, fmt, mime in ((cols[1], "png", "image/png"), (cols[2], "svg", "image/svg+xml"),
                                (cols[3], "pdf", "application/pdf")):
