@@ -10,8 +10,10 @@ Each start is measured `--repeat` times (default 3) and the median is printed. T
 beforehand (it is built once after each import or fetch: bench_ten_years measures that).
 
 Times are read in the page, not from Playwright's polling (which noticed a finished run up to 0.5 s late):
-a script in the page records when the app's run state turns to "notRunning" and the first frame painted
-after it, and when the menu link was clicked. A page counts as drawn at that paint.
+a script in the page records the menu click, each change of the app's run state, the first frame painted
+after the run, and the browser's long tasks (drawing charts takes ~1 s after the run has ended). A page
+counts as drawn when the run has ended, a frame has been painted and the browser's main thread has been
+quiet for half a second: the end of its last long task, or the paint.
 """
 from __future__ import annotations
 
@@ -52,6 +54,10 @@ def _free_port() -> int:
 # and the first frame painted after each change to notRunning.
 _RECORDER = """
 window.__bench = [];
+new PerformanceObserver(list => {
+  for (const task of list.getEntries())
+    window.__bench.push(['busy until', Math.round(performance.timeOrigin + task.startTime + task.duration)]);
+}).observe({type: 'longtask', buffered: true});
 document.addEventListener('click', () => window.__bench.push(['click', Date.now()]), true);
 const watch = new MutationObserver(changes => {
   for (const change of changes) {
@@ -66,13 +72,21 @@ document.addEventListener('DOMContentLoaded', () => watch.observe(document.body,
 """
 
 
+QUIET = 0.5  # seconds without a long task after the paint: the page is drawn
+
+
 def _painted_since(page, since: float) -> float:
-    """Seconds (epoch) of the last paint after a finished run, recorded in the page after `since`."""
-    page.wait_for_function("() => window.__bench.length && window.__bench[window.__bench.length - 1][0] "
-                           "=== 'painted'", timeout=30_000)
-    events = page.evaluate("window.__bench")
-    painted = [t / 1000 for name, t in events if name == "painted" and t / 1000 >= since]
-    return painted[-1]
+    """Seconds (epoch) when the page was drawn after `since`: the later of the last paint after a finished
+    run and the end of the browser's last long task, once the main thread has been quiet for QUIET."""
+    page.wait_for_function("() => window.__bench.some(e => e[0] === 'painted')", timeout=30_000)
+    while True:
+        events = [(name, t / 1000) for name, t in page.evaluate("window.__bench") if t / 1000 >= since]
+        painted = [t for name, t in events if name == "painted"]
+        busy = [t for name, t in events if name == "busy until"]
+        drawn = max([*painted, *busy]) if painted else None
+        if drawn is not None and time.time() - drawn >= QUIET and events[-1][0] in ("painted", "busy until"):
+            return drawn
+        time.sleep(0.1)
 
 
 def _clicked_at(page) -> float:
