@@ -111,23 +111,31 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
         foot = export.footer_lines(context, notes=export.figure_notes(fig), demo=dataset.demo)
         st.caption("  \n".join(_md(line) for line in foot))
         st.caption(f"Text description: {_md(describe(fig, title=context.title))}")
-    with st.expander("Table and downloads", expanded=False):
-        if table is not None:
-            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
-        csv = table if csv_table is None else csv_table
-        if csv_table is not None:
-            st.caption(f"The table shows the charted rows ({len(table):,}); the CSV holds every row of the "
-                       f"table ({len(csv_table):,}), every force included.")
-        slug = export.slug(title)
-        cols = st.columns(4)
-        if csv is not None:
-            cols[0].download_button("CSV", data=_table_download(csv, context), file_name=f"{slug}.csv",
-                                    mime="text/csv", key=f"{key}_csv", on_click="ignore")
-        for col, fmt, mime in ((cols[1], "png", "image/png"), (cols[2], "svg", "image/svg+xml"),
-                               (cols[3], "pdf", "application/pdf")):
-            col.download_button(fmt.upper(), data=_figure_download(fig, context, fmt), file_name=f"{slug}.{fmt}",
-                                mime=mime, key=f"{key}_{fmt}", on_click="ignore")
+    # folded, the table and the download buttons are not built or sent: opening the fold reruns the page
+    # (its tables are cached) and shows them. Sent folded, a page's tables cost the browser ~0.3 s a chart.
+    with st.expander("Table and downloads", key=f"{key}_more", on_change="rerun") as more:
+        if more.open:
+            _table_and_downloads(fig, table, csv_table, key=key, context=context, title=title)
     return event
+
+
+def _table_and_downloads(fig: go.Figure, table: pd.DataFrame | None, csv_table: pd.DataFrame | None, *, key: str,
+                         context: export.ExportContext, title: str) -> None:
+    if table is not None:
+        st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
+    csv = table if csv_table is None else csv_table
+    if csv_table is not None:
+        st.caption(f"The table shows the charted rows ({len(table):,}); the CSV holds every row of the "
+                   f"table ({len(csv_table):,}), every force included.")
+    slug = export.slug(title)
+    cols = st.columns(4)
+    if csv is not None:
+        cols[0].download_button("CSV", data=_table_download(csv, context), file_name=f"{slug}.csv",
+                                mime="text/csv", key=f"{key}_csv", on_click="ignore")
+    for col, fmt, mime in ((cols[1], "png", "image/png"), (cols[2], "svg", "image/svg+xml"),
+                           (cols[3], "pdf", "application/pdf")):
+        col.download_button(fmt.upper(), data=_figure_download(fig, context, fmt), file_name=f"{slug}.{fmt}",
+                            mime=mime, key=f"{key}_{fmt}", on_click="ignore")
 
 
 def _md(text: str) -> str:

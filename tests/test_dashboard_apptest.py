@@ -103,6 +103,10 @@ def test_opens_on_the_demo_data_labelled_and_writes_the_view_to_the_url(fresh: P
     assert at.title[0].value == "Overview"
     assert _metric(at, "Searches of persons")
     assert _metric(at, "Black vs White: disparity ratio").endswith("x")
+    assert not at.get("download_button")     # folded under the chart: built when opened, not before
+    assert "Table and downloads" in [e.label for e in at.expander]
+    at.session_state["overview_rates_more"] = True       # the user opens the fold
+    at.run()
     assert len(at.get("download_button")) >= 4          # CSV, PNG, SVG, PDF beside the chart
     params = _params(at)
     assert "page" not in params          # the page is the address's path (/compare), not a query key

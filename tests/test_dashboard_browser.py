@@ -177,3 +177,28 @@ def test_uploading_a_file_imports_it_and_the_app_switches_to_the_store(server: s
     assert "Local store" in body and "Synthetic demo data" not in body
     _screenshot(page, SHOTS / "get-data-after-import.png")
     page.close()
+
+
+def test_a_chart_table_opens_and_its_csv_downloads_the_analysis_numbers(server: str, browser: object) -> None:
+    """The fold under a chart is built when opened (not before: it cost the browser ~0.3 s a chart), and its
+    CSV holds the numbers. Oracle: analysis.rates.rates on the demo records for the selection in the URL."""
+    from analysis.export import read_table_csv
+    from analysis.rates import rates
+    from analysis.selection import Selection
+    from data import demo
+
+    page = _open(browser, f"{server}/?forces=kent")
+    assert page.get_by_role("button", name="CSV", exact=True).count() == 0         # folded: no buttons sent yet
+    page.locator('[data-testid="stExpander"] summary', has_text="Table and downloads").first.click()
+    _settle(page)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_test_id("stDownloadButton").get_by_role("button", name="CSV", exact=True).first.click()
+    got = read_table_csv(Path(download.value.path()).read_bytes())
+    query = dict(p.split("=", 1) for p in page.url.split("?", 1)[1].split("&"))
+    assert query["forces"] == "kent"
+    expected = rates(demo.demo_records(), Selection(forces=("kent",), start=query["start"], end=query["end"]))
+    merged = got.merge(expected, on=["force", "group"], suffixes=("_csv", ""))
+    assert len(merged) == len(expected) > 0
+    assert (merged["searches_csv"] == merged["searches"]).all()
+    assert merged["rate_per_1000_csv"].to_numpy() == pytest.approx(merged["rate_per_1000"].to_numpy(), nan_ok=True)
+    page.close()

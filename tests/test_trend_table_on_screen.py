@@ -28,6 +28,9 @@ def test_the_trend_table_on_screen_is_the_charted_unit(fixture_store: Path, monk
     at.query_params["page"] = "disparity"
     at.query_params["forces"] = "gloucestershire"
     at.run()
+    assert not [d for d in at.dataframe if "rolling_rate" in d.value.columns]  # folded: not built, not sent
+    at.session_state["disparity_trend_more"] = True  # the user opens "Table and downloads"
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     shown = [d.value for d in at.dataframe if "rolling_rate" in d.value.columns]  # AppTest keeps no keys
     assert shown, "no trend table on the Disparity page"
