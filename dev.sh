@@ -48,7 +48,7 @@ case "$cmd" in
   run)
     setup_venv requirements.txt
     apt_install chromium fonts-dejavu-core || echo "Static figure export (PNG/SVG/PDF) needs chromium; the dashboard still runs." >&2
-    exec "$VENV/bin/python" -m streamlit run dashboard.py \
+    exec "$VENV/bin/python" -m app \
       --server.address "${HOST:-localhost}" --server.port "${PORT:-8501}" \
       --browser.gatherUsageStats false --server.headless true "$@"
     ;;

@@ -45,8 +45,10 @@ def _serve(store: Path, log: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "STOPSEARCH_DATA_DIR": str(store), "STOPSEARCH_API_URL": "http://127.0.0.1:9/api/"}
     with log.open("w") as out:
+        # started as `bash dev.sh run` starts it: `python -m app` is `streamlit run dashboard.py` with the
+        # first page's imports under way while the browser loads (app.warm_up)
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+            [sys.executable, "-m", "app", "--server.port", str(port),
              "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
             cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

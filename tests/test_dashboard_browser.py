@@ -179,9 +179,19 @@ def test_uploading_a_file_imports_it_and_the_app_switches_to_the_store(server: s
     page.close()
 
 
-def test_a_chart_table_opens_and_its_csv_downloads_the_analysis_numbers(server: str, browser: object) -> None:
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own on an empty store: another test here imports a file into `server`'s store."""
+    from tests.test_browser_real_store import _serve
+
+    store = tmp_path_factory.mktemp("demo-store")
+    yield from _serve(store, tmp_path_factory.mktemp("demo-server-log") / "streamlit.log")
+
+
+def test_a_chart_table_opens_and_its_csv_downloads_the_analysis_numbers(demo_server: str, browser: object) -> None:
     """The fold under a chart is built when opened (not before: it cost the browser ~0.3 s a chart), and its
     CSV holds the numbers. Oracle: analysis.rates.rates on the demo records for the selection in the URL."""
+    server = demo_server
     from analysis.export import read_table_csv
     from analysis.rates import rates
     from analysis.selection import Selection
