@@ -184,13 +184,14 @@ SCREEN_LINE_PX = 230      # axis titles and messages in a chart on screen wrap t
 PHONE_PX = 358            # a chart's width on a 390 px phone (the page pads 16 px each side)
 
 
-def screen_layout(fig: go.Figure) -> go.Figure:
-    """A copy of a builder's figure for a page of any width: no title in the chart (the page writes it as
-    text that wraps), legend above the plot, and margins that grow to fit every axis' labels.
+def screen_layout(fig: go.Figure, *, in_place: bool = False) -> go.Figure:
+    """A copy of a builder's figure (or, `in_place`, the figure itself) for a page of any width: no title in
+    the chart (the page writes it as text that wraps), legend above the plot, and margins that grow to fit
+    every axis' labels.
 
     Plotly's automargin only knows the axes; nothing else is drawn below the plot, so nothing meets them.
     """
-    out = go.Figure(fig)
+    out = fig if in_place else go.Figure(fig)
     keep = ("note", "empty", "no-rolling")
     out.layout.annotations = [a for a in out.layout.annotations
                               if a.name in keep or a.name == "demo-watermark" or not a.name]

@@ -102,18 +102,23 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
     'Synthetic demo data'.
     """
     context = export_context(dataset, selection, title=title, caveats=caveats, use_of_force=use_of_force)
+    foot = export.footer_lines(context, notes=export.figure_notes(fig), demo=dataset.demo)
+    description = describe(fig, title=context.title)
+    more_key = f"{key}_more"
+    folded = not st.session_state.get(more_key)  # the downloads (built only when unfolded) need the original
     with st.container(key=f"{key}_figure", gap="small"):
         st.markdown(f"**{_md(context.title)}**")
         if context.subtitle:
             st.caption(_md(context.subtitle))
-        event = st.plotly_chart(export.screen(fig), key=key, on_select=on_select, selection_mode=selection_mode,
-                                width="stretch")
-        foot = export.footer_lines(context, notes=export.figure_notes(fig), demo=dataset.demo)
+        event = st.plotly_chart(export.screen(fig, in_place=folded), key=key, on_select=on_select,
+                                selection_mode=selection_mode, width="stretch")
         st.caption("  \n".join(_md(line) for line in foot))
-        st.caption(f"Text description: {_md(describe(fig, title=context.title))}")
+        st.caption(f"Text description: {_md(description)}")
     # folded, the table and the download buttons are not built or sent: opening the fold reruns the page
     # (its tables are cached) and shows them. Sent folded, a page's tables cost the browser ~0.3 s a chart.
-    with st.expander("Table and downloads", key=f"{key}_more", on_change="rerun") as more:
+    with st.expander("Table and downloads", key=more_key, on_change="rerun") as more:
+        if more.open and folded:
+            st.rerun()  # opened without the state saying so: the figure was styled in place; run again
         if more.open:
             _table_and_downloads(fig, table, csv_table, key=key, context=context, title=title)
     return event

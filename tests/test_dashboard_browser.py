@@ -211,4 +211,10 @@ def test_a_chart_table_opens_and_its_csv_downloads_the_analysis_numbers(demo_ser
     assert len(merged) == len(expected) > 0
     assert (merged["searches_csv"] == merged["searches"]).all()
     assert merged["rate_per_1000_csv"].to_numpy() == pytest.approx(merged["rate_per_1000"].to_numpy(), nan_ok=True)
+    # the figure downloads too: an SVG with the chart's title in it (on screen the title is page text)
+    title = page.locator('[data-testid="stMarkdownContainer"] strong', has_text="rate").first.inner_text()
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_test_id("stDownloadButton").get_by_role("button", name="SVG", exact=True).first.click()
+    svg = Path(download.value.path()).read_text()
+    assert svg.startswith("<svg") and title.split(":")[0] in svg, title
     page.close()
