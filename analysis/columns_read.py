@@ -29,9 +29,11 @@ def agreement_columns(selection: Selection) -> tuple[str, ...]:
 
 
 def quality_columns(selection: Selection) -> tuple[str, ...]:
+    # both broad groups (mapped from ethnicity labels the table reads anyway): the agreement table on the
+    # same page is then a subset of this read (app.dataset reuses it)
     broad = ETHNICITY_COLUMNS[selection.ethnicity]["broad"]
-    return tuple(dict.fromkeys((*count_columns(selection), broad, "date_only", *FIELDS, *BOOLEAN_FIELDS,
-                                "outcome_group")))
+    return tuple(dict.fromkeys((*count_columns(selection), broad, *agreement_columns(selection), "date_only",
+                                *FIELDS, *BOOLEAN_FIELDS, "outcome_group")))
 
 
 def district_columns(selection: Selection) -> tuple[str, ...]:

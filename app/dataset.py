@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,11 @@ class Dataset:
         """The records of these forces and months (every column, or `columns`), read-only and shared."""
         if self.records is not None:
             return self.records if columns is None else self.records.loc[:, list(columns)]
-        return _store_slice(self.root, self.key, tuple(sorted(forces)), tuple(sorted(months)), columns)
+        where = (self.root, self.key, tuple(sorted(forces)), tuple(sorted(months)))
+        held = _held_columns(where, columns)
+        if held is not None and held != columns:   # a read with more columns has these: no second read
+            return _store_slice(*where, held).loc[:, list(columns)]  # type: ignore[arg-type]
+        return _store_slice(*where, columns)
 
     def counts_for(self, forces: tuple[str, ...], months: tuple[str, ...]) -> pd.DataFrame | None:
         """Counted records of these forces and months (see analysis.rates.count), or None where only the
@@ -91,10 +96,32 @@ def _manifest(root: str, signature: str) -> pd.DataFrame:
 
 # st.cache_resource, not st.cache_data: cache_data hands every run its own unpickled copy of the records;
 # they are read-only everywhere, so share them. A few selections are kept (a year of every force is ~25 MB).
-@st.cache_resource(show_spinner="Reading the stored records for this selection...", max_entries=6)
+@st.cache_resource(show_spinner="Reading the stored records for this selection...", max_entries=8)
 def _store_slice(root: str, key: str, forces: tuple[str, ...], months: tuple[str, ...],
                  columns: tuple[str, ...] | None) -> pd.DataFrame:
     return Store(root).read(list(forces), list(months), columns=None if columns is None else list(columns))
+
+
+# Which column sets were read for a slice (store, state, forces, months), so that a table needing fewer
+# columns of the same slice (the Data quality page's agreement, after its missing fields) takes them from
+# that read. The cache below may have let the read go: then it is read again, with its columns.
+_READS: dict[tuple, list[tuple[str, ...] | None]] = {}
+_READS_LOCK = threading.Lock()
+_READS_KEPT = 32
+
+
+def _held_columns(where: tuple, columns: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The columns of an earlier read of `where` that include `columns` (None: every column); records
+    `columns` as read when none does."""
+    with _READS_LOCK:
+        reads = _READS.setdefault(where, [])
+        for held in reads:
+            if held is None or (columns is not None and set(columns) <= set(held)):
+                return held
+        reads.append(columns)
+        while len(_READS) > _READS_KEPT:
+            _READS.pop(next(iter(_READS)))
+        return columns
 
 
 # Every counted record of the store (~0.4 million rows, ~10 MB at ten national years), read once per store
