@@ -407,5 +407,12 @@ def iter_data_files(store: Store) -> Iterator[Path]:
     """Every `<force>/<name>.parquet` under the store's data folder (hidden temporaries excluded)."""
     if not store.data_dir.is_dir():
         return
-    for folder in sorted(p for p in store.data_dir.iterdir() if p.is_dir()):
-        yield from sorted(p for p in folder.iterdir() if p.suffix == ".parquet" and not p.name.startswith("."))
+    # os.scandir and sorting by name: Path objects and their comparisons cost ~0.1 s at ten national years
+    with os.scandir(store.data_dir) as found:
+        folders = sorted(entry.name for entry in found if entry.is_dir())
+    for folder in folders:
+        with os.scandir(store.data_dir / folder) as found:
+            names = sorted(entry.name for entry in found
+                           if entry.name.endswith(".parquet") and not entry.name.startswith("."))
+        base = store.data_dir / folder
+        yield from (base / name for name in names)

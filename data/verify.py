@@ -170,6 +170,8 @@ class _Verifier:
     def _note_temporaries(self, temporaries: list[Path], raw: list | None) -> None:
         """Report each temporary once; one whose month's entry already describes it (a write killed between
         its commit and its rename) is what that month's file is until --repair or the next writer renames it."""
+        if not temporaries:
+            return
         entries = {}
         for item in raw or ():
             with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
