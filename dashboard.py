@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import components, dataset, navigation, sidebar, state, warm_up
+from app import components, dataset, navigation, prefetch, sidebar, state, warm_up
 
 st.set_page_config(page_title="Stop and search disproportionality", page_icon=":material/balance:",
                    layout="wide")
+prefetch.run_started()  # the user's run has the interpreter: background table work waits
 state.seed_from_url()
 link_notes = st.container()
 
@@ -25,6 +26,7 @@ else:
         page, spec = navigation.choose(data, selection, coverage)
         page.run()
         state.publish(spec.slug)
+        prefetch.after_run(data, selection, page=spec.slug)  # the other pages' tables, while the user reads
 with link_notes:
     components.link_notes(state.link_notes())
 warm_up.after_first_page()

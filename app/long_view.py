@@ -26,6 +26,11 @@ def _long(dataset_key: str, selection: Selection, _dataset: Dataset) -> LongTren
                       months_available=views.months_available(_dataset.manifest))
 
 
+def long_table(dataset: Dataset, long: Selection) -> LongTrend:
+    """The long trend for `long` (see long_selection), cached per dataset and selection."""
+    return _long(dataset.key, long, dataset)
+
+
 def long_selection(dataset: Dataset, selection: Selection, forces: tuple[str, ...]) -> Selection | None:
     """The selection over every month held from 2015 (None when fewer than 12 months are held)."""
     months = [m for m in dataset.months if m >= FIRST_MONTH]
@@ -41,7 +46,7 @@ def show(dataset: Dataset, selection: Selection, *, forces: tuple[str, ...], mea
         components.note("The long view needs at least 12 months of data from 2015 on; the data hold "
                         f"{len(dataset.months)} month(s).")
         return
-    result = _long(dataset.key, long, dataset)
+    result = long_table(dataset, long)
     fig = long_trend_figure(result.periods, result.coverage, measure=measure, demo=dataset.demo)
     components.chart_with_downloads(fig, result.periods, key="disparity_long_trend", dataset=dataset,
                                     selection=result.selection, title=fig.layout.title.text, caveats=(CAVEAT,))

@@ -9,7 +9,7 @@ from data.verify import VerifyReport, verify
 
 
 @st.cache_data(show_spinner="Checking every stored file against the manifest...", ttl=300)
-def _report(root: str, signature: str, full: bool) -> VerifyReport:
+def report(root: str, signature: str, full: bool) -> VerifyReport:
     # signature (the manifest's stat) makes a new write re-run the check; ttl catches damage between writes
     return verify(Store(root), wait=0, quick=not full)
 
@@ -22,9 +22,9 @@ def render(dataset: Dataset) -> None:
     full = st.toggle("Hash every file (as `python -m data verify`: seconds for ten national years)",
                      key="health_full", help="Off: every file's size and time are compared with the manifest, "
                      "as every read does, and a file that differs is hashed.")
-    report = _report(dataset.root, manifest_signature(dataset.root), full)  # manifest.json and its journal
-    st.text(("Intact: " if report.ok else "Attention: ") + report.summary())  # text, never Markdown
-    if report.problems:  # untrusted text (file names, labels): shown as text, never as Markdown
-        st.code("\n".join(f.line() for f in report.problems), language=None)
+    found = report(dataset.root, manifest_signature(dataset.root), full)  # manifest.json and its journal
+    st.text(("Intact: " if found.ok else "Attention: ") + found.summary())  # text, never Markdown
+    if found.problems:  # untrusted text (file names, labels): shown as text, never as Markdown
+        st.code("\n".join(f.line() for f in found.problems), language=None)
         st.text("Run `python -m data verify --repair`: damaged months are marked failed, and the next fetch or "
                 "import restores them.")

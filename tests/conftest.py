@@ -8,6 +8,10 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("STOPSEARCH_SHARED_DIR", PROJECT.parent / "shared"))
+# No background prefetch of other pages' tables in the in-process app tests: they count reads and clear
+# caches between runs. The real-browser tests turn it back on for their servers (tests/test_prefetch.py
+# tests it in-process, on purpose).
+os.environ["STOPSEARCH_PREFETCH"] = "0"
 
 
 @pytest.fixture(scope="session")

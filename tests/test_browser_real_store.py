@@ -43,7 +43,8 @@ pytestmark = [
 
 def _serve(store: Path, log: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "STOPSEARCH_DATA_DIR": str(store), "STOPSEARCH_API_URL": "http://127.0.0.1:9/api/"}
+    env = {**os.environ, "STOPSEARCH_DATA_DIR": str(store), "STOPSEARCH_API_URL": "http://127.0.0.1:9/api/",
+           "STOPSEARCH_PREFETCH": "1"}  # as a user runs it (tests/conftest.py turns it off in-process)
     with log.open("w") as out:
         # started as `bash dev.sh run` starts it: `python -m app` is `streamlit run dashboard.py` with the
         # first page's imports under way while the browser loads (app.warm_up)

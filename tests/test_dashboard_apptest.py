@@ -410,3 +410,17 @@ def test_use_of_force_page_on_an_empty_store_charts_the_synthetic_demo(fresh: Pa
     for group, shares in plotted.items():
         np.testing.assert_allclose(shares, want.loc[want["group"].eq(group), "share"].to_numpy(float), rtol=1e-9)
     assert plotted["Black"][0] > plotted["White"][0]      # compliant handcuffing, the published order
+
+
+def test_disparity_builds_only_the_chosen_tab(fresh: Path) -> None:
+    # four Plotly charts at once took the browser ~0.6 s to draw: a tab's charts are sent when it is chosen
+    at = _app(page="disparity")
+    _no_problems(at)
+    assert [t.label for t in at.tabs] == ["Rates and ratios", "Trend", "Search mix"]
+    kinds = [f["layout"]["meta"]["kind"] for f in _figures(at)]
+    assert sorted(kinds) == ["disparity", "rates"], kinds
+    for view, kind in (("Trend", "trend"), ("Search mix", "mix")):
+        at.session_state["disparity_view"] = view
+        at.run()
+        _no_problems(at)
+        assert [f["layout"]["meta"]["kind"] for f in _figures(at)] == [kind], view

@@ -50,9 +50,11 @@ def use_store(monkeypatch: pytest.MonkeyPatch):
     st.cache_data.clear()
 
 
-def _app(page: str = "overview", **params: str | list[str]) -> AppTest:
+def _app(page: str = "overview", *, view: str | None = None, **params: str | list[str]) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=180)
     at.query_params["page"] = page
+    if view is not None:
+        at.session_state["disparity_view"] = view  # a tab of the Disparity page, as the user picks it
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()
@@ -183,7 +185,7 @@ def _trend_charts(at: AppTest) -> list:
 
 def test_the_trend_covers_every_stored_month_by_default(fixture_store: Path, use_store) -> None:
     use_store(fixture_store)
-    at = _app("disparity", forces=["gloucestershire"])         # sidebar default: the latest 12 months
+    at = _app("disparity", view="Trend", forces=["gloucestershire"])   # sidebar default: the latest 12 months
     assert not at.exception
     assert _trend_charts(at), "a trend is drawn"
     assert "2019-01 to 2020-02 (14 months, every month stored" in _screen_text(at)
@@ -193,7 +195,7 @@ def test_the_trend_covers_every_stored_month_by_default(fixture_store: Path, use
 
 def test_a_trend_with_fewer_than_twelve_months_is_one_explained_empty_state(fixture_store: Path, use_store) -> None:
     use_store(fixture_store)
-    at = _app("disparity", forces=["durham"], start="2019-01", end="2019-06")
+    at = _app("disparity", view="Trend", forces=["durham"], start="2019-01", end="2019-06")
     assert not at.exception
     notes = [i.value for i in at.info if "12 months" in i.value]
     assert len(notes) == 1 and "holds 6 months" in notes[0]

@@ -27,6 +27,7 @@ def test_the_trend_table_on_screen_is_the_charted_unit(fixture_store: Path, monk
     at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=180)
     at.query_params["page"] = "disparity"
     at.query_params["forces"] = "gloucestershire"
+    at.session_state["disparity_view"] = "Trend"  # the user picks the Trend tab
     at.run()
     assert not [d for d in at.dataframe if "rolling_rate" in d.value.columns]  # folded: not built, not sent
     at.session_state["disparity_trend_more"] = True  # the user opens "Table and downloads"

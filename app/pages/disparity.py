@@ -13,7 +13,7 @@ from app.safe_text import markdown_text
 
 EXPLAINER = """
 **Rates and ratios for every group.** Switch between the five broad groups and the 19 Census groups in the
-sidebar. The trend shows each 12-month window ending at a month, so it starts only once twelve months
+sidebar; the tabs show the rates and ratios, the trend, or the search mix. The trend shows each 12-month window ending at a month, so it starts only once twelve months
 of data exist; by default it covers every month stored for the chosen forces. The search mix shows what searches of each group were for: a different mix (say, more
 drugs searches) can explain part of a disparity, or be part of it.
 """
@@ -23,18 +23,35 @@ MIX_DIMENSIONS = {"legislation_group": "Legislation", "object_of_search": "Objec
                   "age_range": "Age range", "gender": "Gender"}
 
 
+VIEWS = ("Rates and ratios", "Trend", "Search mix")
+
+
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Disparity")
     components.explainer(EXPLAINER)
     st.caption(markdown_text(selection.describe()))
+    # one view at a time: a tab's charts are built and sent when it is chosen (four Plotly charts at once took
+    # the browser ~0.6 s to draw on every visit)
+    ratios_tab, trend_tab, mix_tab = st.tabs(list(VIEWS), key="disparity_view", on_change="rerun")
+    with ratios_tab:
+        if ratios_tab.open:
+            _rates_and_ratios(dataset, selection)
+    with trend_tab:
+        if trend_tab.open:
+            _trend(dataset, selection)
+    with mix_tab:
+        if mix_tab.open:
+            _mix(dataset, selection)
 
+
+def _rates_and_ratios(dataset: Dataset, selection: Selection) -> None:
     rates = tables.table("rates", dataset, selection)
     disparity = tables.table("disparity", dataset, selection)
-
-    st.subheader("Rates and ratios")
     charts.rates(rates, dataset=dataset, selection=selection, key="disparity_rates")
     charts.ratios(disparity, dataset=dataset, selection=selection, key="disparity_ratios")
 
+
+def _trend(dataset: Dataset, selection: Selection) -> None:
     st.subheader("Trend: rolling 12 months")
     state.prepare("trend_window", list(TREND_WINDOWS), "stored")
     st.segmented_control("Months", list(TREND_WINDOWS), key="trend_window", format_func=TREND_WINDOWS.get)
@@ -55,10 +72,11 @@ def render(dataset: Dataset, selection: Selection) -> None:
         st.segmented_control("Show", list(TREND_MEASURES), key="trend", format_func=TREND_MEASURES.get)
         charts.trend(trend, dataset=dataset, selection=tables.trend_selection(trend_selection), key="disparity_trend",
                      measure=st.session_state["trend"] or "rate")
-
     st.caption("By financial year since 2015, each year on its own Census, with force coverage per year: see the "
                "**Long view** page.")
 
+
+def _mix(dataset: Dataset, selection: Selection) -> None:
     st.subheader("Search mix by group")
     state.prepare("mix", list(MIX_DIMENSIONS), "legislation_group")
     st.segmented_control("What the searches were for", list(MIX_DIMENSIONS), key="mix",
