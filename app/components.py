@@ -87,6 +87,14 @@ def _table_download(table: pd.DataFrame, context: export.ExportContext) -> Calla
     return make
 
 
+@contextlib.contextmanager
+def fold(label: str, *, key: str) -> Iterator[bool]:
+    """A folded section whose content is built (and sent to the browser) only once it is opened: yields
+    whether it is open. Opening it reruns the page, whose tables are cached."""
+    with st.expander(label, key=key, on_change="rerun") as section:
+        yield bool(section.open)
+
+
 def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str, dataset: Dataset,
                          selection: Selection, title: str, caveats: Sequence[str] = (),
                          use_of_force: bool = False, on_select: Any = "ignore",

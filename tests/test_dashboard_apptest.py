@@ -424,3 +424,18 @@ def test_disparity_builds_only_the_chosen_tab(fresh: Path) -> None:
         at.run()
         _no_problems(at)
         assert [f["layout"]["meta"]["kind"] for f in _figures(at)] == [kind], view
+
+
+def test_folded_tables_are_built_when_opened(fresh: Path) -> None:
+    # a folded table is not sent to the browser: opening the fold reruns the page and shows it
+    from analysis.views import QUALITY_LABELS
+
+    header = QUALITY_LABELS["share_no_location"]
+    at = _app(page="quality")
+    _no_problems(at)
+    assert "Missing fields as a table" in [e.label for e in at.expander]
+    assert not [d for d in at.dataframe if header in d.value.columns]
+    at.session_state["quality_missing_table_fold"] = True
+    at.run()
+    _no_problems(at)
+    assert [d for d in at.dataframe if header in d.value.columns]

@@ -118,13 +118,20 @@ def _flag_markers(fig: go.Figure, geojson: dict, ids: list[str], mask: np.ndarra
 OUTSIDE_COLOUR = "#f1f1f1"
 
 
+def _features(geojson: dict, ids) -> dict:  # noqa: ANN001 - a list or an array of feature ids
+    """Only the features a trace draws: each trace carries its own GeoJSON to the browser, so three traces
+    over every area sent (and parsed) the whole of England and Wales three times."""
+    wanted = set(ids)
+    return {**geojson, "features": [f for f in geojson.get("features", []) if f.get("id") in wanted]}
+
+
 def _not_selected(fig: go.Figure, geojson: dict, ids: list[str]) -> None:
     """The other force areas, pale and outlined, so a few forces are seen in England and Wales, not afloat."""
     others = [f["id"] for f in geojson.get("features", []) if f.get("id") not in set(ids)]
     if not others:
         return
     names = [reference_data.force_name(f) for f in others]
-    fig.add_trace(go.Choroplethmap(geojson=geojson, locations=others, z=np.zeros(len(others)),
+    fig.add_trace(go.Choroplethmap(geojson=_features(geojson, others), locations=others, z=np.zeros(len(others)),
                                    colorscale=[[0, OUTSIDE_COLOUR], [1, OUTSIDE_COLOUR]], showscale=False,
                                    name="Not in this selection (no data here)", showlegend=True, customdata=others,
                                    hovertext=[f"{n}: not in this selection (no published month in the store "
@@ -137,7 +144,8 @@ def _choropleth(fig: go.Figure, geojson: dict, ids: list[str], values: np.ndarra
     has = np.isfinite(values) & ((values > 0) if ratio else np.ones(len(values), bool))
     ids_arr = np.asarray(ids, dtype=object)
     if (~has).any():
-        fig.add_trace(go.Choroplethmap(geojson=geojson, locations=ids_arr[~has], z=np.zeros((~has).sum()),
+        fig.add_trace(go.Choroplethmap(geojson=_features(geojson, ids_arr[~has]), locations=ids_arr[~has],
+                                       z=np.zeros((~has).sum()),
                                     colorscale=[[0, NO_VALUE_COLOUR], [1, NO_VALUE_COLOUR]], showscale=False,
                                     name="No value (see hover)", showlegend=True, customdata=ids_arr[~has],
                                     hovertext=[h for h, k in zip(hover, has, strict=True) if not k],
@@ -152,7 +160,7 @@ def _choropleth(fig: go.Figure, geojson: dict, ids: list[str], values: np.ndarra
         ticks = [t for t in RATIO_TICKS if abs(np.log2(t)) <= reach + 1e-9]
         bar.update(tickvals=[np.log2(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
         extra = dict(zmid=0, zmin=-reach, zmax=reach)
-    fig.add_trace(go.Choroplethmap(geojson=geojson, locations=ids_arr[has], z=z,
+    fig.add_trace(go.Choroplethmap(geojson=_features(geojson, ids_arr[has]), locations=ids_arr[has], z=z,
                                 colorscale=RATIO_SCALE if ratio else RATE_SCALE, colorbar=bar, name="",
                                 customdata=ids_arr[has], hovertext=[h for h, k in zip(hover, has, strict=True) if k],
                                 hoverinfo="text", marker_line=dict(color="white", width=0.8), **extra))

@@ -70,5 +70,7 @@ def render(dataset: Dataset, selection: Selection) -> None:
 
     gaps = views.coverage_gaps(cells)
     if len(gaps):
-        with st.expander(f"Force-months without data in this selection ({len(gaps)})"):
-            st.dataframe(gaps, hide_index=True, width="stretch", key="overview_gaps")
+        with components.fold(f"Force-months without data in this selection ({len(gaps)})",
+                             key="overview_gaps_fold") as shown:
+            if shown:
+                st.dataframe(gaps, hide_index=True, width="stretch", key="overview_gaps")

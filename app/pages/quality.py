@@ -48,8 +48,10 @@ def render(dataset: Dataset, selection: Selection) -> None:
     st.subheader("Missing fields, by force")
     quality = tables.quality_table(dataset, selection)
     charts.quality(quality, dataset=dataset, selection=selection, key="quality_fields")
-    with st.expander("Missing fields as a table"):
-        st.dataframe(views.quality_display(quality), hide_index=True, width="stretch", key="quality_fields_table")
+    with components.fold("Missing fields as a table", key="quality_missing_table_fold") as shown:
+        if shown:
+            st.dataframe(views.quality_display(quality), hide_index=True, width="stretch",
+                         key="quality_fields_table")
 
     store_health.render(dataset)
 
