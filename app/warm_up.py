@@ -1,8 +1,10 @@
 """Head starts on other threads, so that no page waits for an import.
 
 - Before the first page (`python -m app` starts the server): what the first page imports (pandas, plotly,
-  the app's modules: ~0.7 s), while the server starts and the browser loads Streamlit's scripts. Then
+  the app's modules: ~0.7 s), while the server starts and the browser loads Streamlit's scripts; then
   inspect's map of module files, which Streamlit walks once, when it draws the first element (0.2 s).
+  (Reading the store's manifest and counted records here as well made the first page slower, not faster:
+  it then competes with the page's own run.)
 - Once the first page is on screen: what later pages need, so that a click to Outcomes or Compare does not
   wait for scipy.stats (about a second of CPU, which the first page never needs: analysis.lazy_stats keeps
   it off the first page's path)."""
