@@ -432,6 +432,8 @@ def test_folded_tables_are_built_when_opened(fresh: Path) -> None:
 
     header = QUALITY_LABELS["share_no_location"]
     at = _app(page="quality")
+    at.session_state["quality_view"] = "Missing fields"
+    at.run()
     _no_problems(at)
     assert "Missing fields as a table" in [e.label for e in at.expander]
     assert not [d for d in at.dataframe if header in d.value.columns]
@@ -439,3 +441,17 @@ def test_folded_tables_are_built_when_opened(fresh: Path) -> None:
     at.run()
     _no_problems(at)
     assert [d for d in at.dataframe if header in d.value.columns]
+
+
+def test_data_quality_builds_only_the_chosen_tab_and_keeps_the_store_check_in_view(fresh: Path) -> None:
+    at = _app(page="quality")
+    _no_problems(at)
+    assert [t.label for t in at.tabs] == ["Coverage", "Missing fields", "Self- vs officer-defined"]
+    assert [f["layout"]["meta"]["kind"] for f in _figures(at)] == ["coverage"]
+    texts = " ".join(m.value for m in at.markdown) + " ".join(t.value for t in at.subheader)
+    assert "Store health" in texts and "Labels no mapping table knows" in texts
+    for view, kind in (("Missing fields", "quality"), ("Self- vs officer-defined", "agreement")):
+        at.session_state["quality_view"] = view
+        at.run()
+        _no_problems(at)
+        assert [f["layout"]["meta"]["kind"] for f in _figures(at)] == [kind], view

@@ -53,6 +53,8 @@ def reads(fixture_store: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
 def test_a_page_reads_only_its_selection(reads: list[tuple], page: str) -> None:
     at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=180)
     at.query_params["page"] = page
+    if page == "quality":
+        at.session_state["quality_view"] = "Missing fields"  # the tab that reads records
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     # the fixture store holds 2019-01..2020-02: the default period is its latest 12 months
@@ -89,6 +91,8 @@ def test_a_page_reads_only_the_columns_its_tables_read(reads: list[tuple], page:
     at.query_params["page"] = page
     if page == "disparity":
         at.session_state["disparity_view"] = "Search mix"  # the tab that reads records
+    if page == "quality":
+        at.session_state["quality_view"] = "Missing fields"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     default = Selection(forces=("durham",), start="2019-03", end="2020-02")  # self-defined, broad: the default

@@ -21,6 +21,9 @@ IMPLAUSIBLE_EXPLAINER = (
     "but it lowers or raises every rolling 12-month figure that contains it: read those with care.")
 
 
+VIEWS = ("Coverage", "Missing fields", "Self- vs officer-defined")
+
+
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Data quality")
     components.explainer(EXPLAINER)
@@ -31,6 +34,32 @@ def render(dataset: Dataset, selection: Selection) -> None:
         store_health.render(dataset)
         return
 
+    # one chart at a time: a tab is built and sent when it is chosen (three heatmaps with cell labels took
+    # the browser ~0.8 s to draw on every visit); the store's health and unknown labels stay in view below
+    coverage_tab, fields_tab, agreement_tab = st.tabs(list(VIEWS), key="quality_view", on_change="rerun")
+    with coverage_tab:
+        if coverage_tab.open:
+            _coverage(dataset, selection)
+    with fields_tab:
+        if fields_tab.open:
+            _missing_fields(dataset, selection)
+    with agreement_tab:
+        if agreement_tab.open:
+            st.subheader("Self-defined vs officer-defined ethnicity")
+            agreement = tables.table("agreement", dataset, selection)
+            charts.agreement(agreement, dataset=dataset, selection=selection, key="quality_agreement")
+
+    store_health.render(dataset)
+
+    st.subheader("Labels no mapping table knows")
+    unknown = tables.unknown_labels_table(dataset)
+    if len(unknown):
+        st.dataframe(unknown, hide_index=True, key="quality_unknown")
+    else:
+        st.markdown("None: every ethnicity, outcome and legislation label in the data is mapped.")
+
+
+def _coverage(dataset: Dataset, selection: Selection) -> None:
     st.subheader("Coverage: force x month")
     cells = views.coverage(dataset.manifest, selection.forces, selection.months)
     st.markdown(views.coverage_sentence(views.coverage_summary(cells)))
@@ -45,6 +74,8 @@ def render(dataset: Dataset, selection: Selection) -> None:
     else:
         st.markdown("None in this selection: every published month is in line with the force's months around it.")
 
+
+def _missing_fields(dataset: Dataset, selection: Selection) -> None:
     st.subheader("Missing fields, by force")
     quality = tables.quality_table(dataset, selection)
     charts.quality(quality, dataset=dataset, selection=selection, key="quality_fields")
@@ -52,16 +83,3 @@ def render(dataset: Dataset, selection: Selection) -> None:
         if shown:
             st.dataframe(views.quality_display(quality), hide_index=True, width="stretch",
                          key="quality_fields_table")
-
-    store_health.render(dataset)
-
-    st.subheader("Self-defined vs officer-defined ethnicity")
-    agreement = tables.table("agreement", dataset, selection)
-    charts.agreement(agreement, dataset=dataset, selection=selection, key="quality_agreement")
-
-    st.subheader("Labels no mapping table knows")
-    unknown = tables.unknown_labels_table(dataset)
-    if len(unknown):
-        st.dataframe(unknown, hide_index=True, key="quality_unknown")
-    else:
-        st.markdown("None: every ethnicity, outcome and legislation label in the data is mapped.")
