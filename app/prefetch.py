@@ -25,6 +25,7 @@ from app import tables
 from app.dataset import Dataset
 
 log = logging.getLogger(__name__)
+THREAD_NAME = "prefetch-tables"
 DELAY_SECONDS = 1.0       # after a run: the browser is still drawing what it sent
 SWITCH = "STOPSEARCH_PREFETCH"  # "0": no prefetch (the in-process tests, which count reads, set it)
 DONE_KEPT = 64            # selections already prefetched (a later one pushes the oldest out)
@@ -84,6 +85,17 @@ STEPS: tuple[tuple[str, Callable[[Dataset, Selection], None]], ...] = (
 )
 
 
+class _NoContextNoteForPrefetch(logging.Filter):
+    """Streamlit warns "missing ScriptRunContext" whenever a cached function runs off a script's thread:
+    for the prefetch that is by design (it draws nothing), and a line per table filled the server's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName == THREAD_NAME and "missing ScriptRunContext" in record.getMessage())
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoContextNoteForPrefetch())
+
+
 def run_started() -> None:
     """A script run began: the prefetch stops before its next step."""
     global _generation  # noqa: PLW0603 - one counter per server process
@@ -100,7 +112,7 @@ def after_run(dataset: Dataset, selection: Selection, *, page: str) -> None:
         if (dataset.key, selection) in _done:
             return
     timer = threading.Timer(DELAY_SECONDS, _prefetch, args=(generation, dataset, selection, page))
-    timer.name, timer.daemon = "prefetch-tables", True
+    timer.name, timer.daemon = THREAD_NAME, True
     timer.start()
 
 

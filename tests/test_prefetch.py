@@ -102,3 +102,31 @@ def test_no_prefetch_when_switched_off(computed: Counter, monkeypatch: pytest.Mo
     time.sleep(0.2)
     assert not [t for t in threading.enumerate() if t.name == "prefetch-tables"]
     assert not computed["mix"], dict(computed)
+
+
+def test_the_prefetch_leaves_no_context_warnings_in_the_server_log(fixture_store: Path, monkeypatch) -> None:
+    # Streamlit warns "missing ScriptRunContext" for cached functions run off a script's thread: a line per
+    # table in the server's log, for the prefetch (which draws nothing) only noise. Other threads still warn.
+    import logging
+
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(f"{record.threadName}: {record.getMessage()}")
+
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    handler = Keep()
+    logger.addHandler(handler)
+    monkeypatch.setattr(logger, "disabled", False)
+    try:
+        for name in (prefetch.THREAD_NAME, "someone-else"):
+            thread = threading.Thread(target=get_script_run_ctx, name=name)
+            thread.start()
+            thread.join()
+    finally:
+        logger.removeHandler(handler)
+    assert not [line for line in seen if line.startswith(prefetch.THREAD_NAME)], seen
+    assert [line for line in seen if line.startswith("someone-else")], "the filter hid other threads too"
