@@ -95,6 +95,15 @@ def fold(label: str, *, key: str) -> Iterator[bool]:
         yield bool(section.open)
 
 
+def tabs(views: dict[str, Callable[[], None]], *, key: str) -> None:
+    """Tabs of which only the chosen one is built (and sent to the browser): `views` maps each label to what
+    draws it. Choosing another tab reruns the page, whose tables are cached."""
+    for draw, tab in zip(views.values(), st.tabs(list(views), key=key, on_change="rerun"), strict=True):
+        with tab:
+            if tab.open:
+                draw()
+
+
 def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str, dataset: Dataset,
                          selection: Selection, title: str, caveats: Sequence[str] = (),
                          use_of_force: bool = False, on_select: Any = "ignore",
@@ -124,10 +133,10 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
         st.caption(f"Text description: {_md(description)}")
     # folded, the table and the download buttons are not built or sent: opening the fold reruns the page
     # (its tables are cached) and shows them. Sent folded, a page's tables cost the browser ~0.3 s a chart.
-    with st.expander("Table and downloads", key=more_key, on_change="rerun") as more:
-        if more.open and folded:
+    with fold("Table and downloads", key=more_key) as shown:
+        if shown and folded:
             st.rerun()  # opened without the state saying so: the figure was styled in place; run again
-        if more.open:
+        if shown:
             _table_and_downloads(fig, table, csv_table, key=key, context=context, title=title)
     return event
 

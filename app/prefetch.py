@@ -12,7 +12,6 @@ Nothing here draws: a failing step is logged and left to the page, which compute
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
@@ -35,8 +34,10 @@ _done: list[tuple[str, Selection]] = []
 
 
 def _page_modules(dataset: Dataset, selection: Selection) -> None:
-    for name in ("disparity", "long_view", "outcomes", "compare", "map", "quality"):
-        importlib.import_module(f"app.pages.{name}")   # the map's brings the district geometry code (0.2 s)
+    from app.navigation import BY_SLUG
+
+    for slug in ("disparity", "long-view", "outcomes", "compare", "map", "quality"):
+        BY_SLUG[slug].render  # noqa: B018 - imports the page's module (the map's: district geometry, 0.2 s)
 
 
 def _disparity(dataset: Dataset, selection: Selection) -> None:
@@ -56,7 +57,6 @@ def _long_view(dataset: Dataset, selection: Selection) -> None:
 
 
 def _outcomes(dataset: Dataset, selection: Selection) -> None:
-    importlib.import_module("scipy.stats")   # the outcome tests' distributions (app.warm_up imports it too)
     tables.table("outcomes", dataset, selection)
 
 

@@ -55,8 +55,6 @@ KINDS: dict[str, Callable[[pd.DataFrame, Selection], Any]] = {
 COUNTED_KINDS = frozenset({"compare"})  # made from analysis.rates.count alone: counted records will do
 
 
-
-
 def records(dataset: Dataset, selection: Selection, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The records of the selection's forces and months that pass its filters (every column, or `columns`
     with what the filters need), read from the store only for this selection."""

@@ -23,25 +23,15 @@ MIX_DIMENSIONS = {"legislation_group": "Legislation", "object_of_search": "Objec
                   "age_range": "Age range", "gender": "Gender"}
 
 
-VIEWS = ("Rates and ratios", "Trend", "Search mix")
-
-
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Disparity")
     components.explainer(EXPLAINER)
     st.caption(markdown_text(selection.describe()))
     # one view at a time: a tab's charts are built and sent when it is chosen (four Plotly charts at once took
     # the browser ~0.6 s to draw on every visit)
-    ratios_tab, trend_tab, mix_tab = st.tabs(list(VIEWS), key="disparity_view", on_change="rerun")
-    with ratios_tab:
-        if ratios_tab.open:
-            _rates_and_ratios(dataset, selection)
-    with trend_tab:
-        if trend_tab.open:
-            _trend(dataset, selection)
-    with mix_tab:
-        if mix_tab.open:
-            _mix(dataset, selection)
+    components.tabs({"Rates and ratios": lambda: _rates_and_ratios(dataset, selection),
+                     "Trend": lambda: _trend(dataset, selection),
+                     "Search mix": lambda: _mix(dataset, selection)}, key="disparity_view")
 
 
 def _rates_and_ratios(dataset: Dataset, selection: Selection) -> None:

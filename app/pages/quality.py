@@ -21,9 +21,6 @@ IMPLAUSIBLE_EXPLAINER = (
     "but it lowers or raises every rolling 12-month figure that contains it: read those with care.")
 
 
-VIEWS = ("Coverage", "Missing fields", "Self- vs officer-defined")
-
-
 def render(dataset: Dataset, selection: Selection) -> None:
     st.title("Data quality")
     components.explainer(EXPLAINER)
@@ -36,18 +33,9 @@ def render(dataset: Dataset, selection: Selection) -> None:
 
     # one chart at a time: a tab is built and sent when it is chosen (three heatmaps with cell labels took
     # the browser ~0.8 s to draw on every visit); the store's health and unknown labels stay in view below
-    coverage_tab, fields_tab, agreement_tab = st.tabs(list(VIEWS), key="quality_view", on_change="rerun")
-    with coverage_tab:
-        if coverage_tab.open:
-            _coverage(dataset, selection)
-    with fields_tab:
-        if fields_tab.open:
-            _missing_fields(dataset, selection)
-    with agreement_tab:
-        if agreement_tab.open:
-            st.subheader("Self-defined vs officer-defined ethnicity")
-            agreement = tables.table("agreement", dataset, selection)
-            charts.agreement(agreement, dataset=dataset, selection=selection, key="quality_agreement")
+    components.tabs({"Coverage": lambda: _coverage(dataset, selection),
+                     "Missing fields": lambda: _missing_fields(dataset, selection),
+                     "Self- vs officer-defined": lambda: _agreement(dataset, selection)}, key="quality_view")
 
     store_health.render(dataset)
 
@@ -83,3 +71,9 @@ def _missing_fields(dataset: Dataset, selection: Selection) -> None:
         if shown:
             st.dataframe(views.quality_display(quality), hide_index=True, width="stretch",
                          key="quality_fields_table")
+
+
+def _agreement(dataset: Dataset, selection: Selection) -> None:
+    st.subheader("Self-defined vs officer-defined ethnicity")
+    agreement = tables.table("agreement", dataset, selection)
+    charts.agreement(agreement, dataset=dataset, selection=selection, key="quality_agreement")
