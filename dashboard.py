@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import components, dataset, navigation, prefetch, sidebar, state, warm_up
 
-st.set_page_config(page_title="Stop and search disproportionality", page_icon=":material/balance:",
+st.set_page_config(page_title="Stop and search disproportionality", page_icon=navigation.APP_ICON,
                    layout="wide")
 prefetch.run_started()  # the user's run has the interpreter: background table work waits
 state.seed_from_url()

@@ -16,6 +16,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from analysis.figures.base import EMPTY_TOPOLOGY_URL
+
 log = logging.getLogger("analysis.export")
 
 
@@ -161,7 +163,7 @@ class Renderer:
         k = self._kaleido
 
         async def run() -> list[bytes]:
-            return list(await asyncio.gather(*(k.calc_fig(f, opts=o) for f, o in specs)))
+            return list(await asyncio.gather(*(k.calc_fig(f, opts=o, topojson=EMPTY_TOPOLOGY_URL) for f, o in specs)))
 
         return self._run(run(), timeout=self.timeout * max(1, len(specs)))
 

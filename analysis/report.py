@@ -35,6 +35,7 @@ from analysis.export import (
     slug,
     table_csv,
 )
+from analysis.figures.base import PLOTLY_CONFIG
 from analysis.selection import Selection, select
 from data import reference_data
 from data.errors import StopSearchDataError
@@ -532,7 +533,7 @@ def _page(report: Report, *, interactive_charts: bool, svgs: dict[str, bytes] | 
                 fig = interactive(section.figure, section.context)
                 body.append("<div class='chart'>" + pio.to_html(
                     fig, full_html=False, include_plotlyjs=False, include_mathjax=False,
-                    div_id=f"chart-{section.key}", config={"displaylogo": False, "responsive": True}) + "</div>")
+                    div_id=f"chart-{section.key}", config={"displaylogo": False, "responsive": True, **PLOTLY_CONFIG}) + "</div>")
                 first_plot = False
             elif svgs and section.key in svgs:
                 data = base64.b64encode(svgs[section.key]).decode()

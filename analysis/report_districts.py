@@ -97,15 +97,14 @@ def districts_figure(table: pd.DataFrame, *, selection: Selection, demo: bool = 
         raise ValueError("the district table is empty")
     left = district_map_figure(table, force=force, group=group, demo=False)
     right = district_funnel_figure(table, force=force, group=group, demo=False)
-    # map on the left, funnel on the right: plotly's make_subplots does not take map traces, so the
-    # domains are set by hand
+    # map on the left, funnel on the right: the geo subplot's and the axes' domains are set by hand
     fig = go.Figure()
     for trace in left.data:
-        if isinstance(trace, go.Choroplethmap) and trace.showscale is not False:
+        if isinstance(trace, go.Choropleth) and trace.showscale is not False:
             trace.colorbar.update(x=MAP_RIGHT, xanchor="left", len=0.7)
         fig.add_trace(trace)
-    fig.update_layout(map=left.layout.map)
-    fig.update_layout(map_domain=dict(x=[0, MAP_RIGHT], y=[0, 1]))
+    fig.update_layout(geo=left.layout.geo)
+    fig.update_layout(geo_domain=dict(x=[0, MAP_RIGHT], y=[0, 1]))
     for trace in right.data:
         fig.add_trace(trace)
     fig.update_xaxes(domain=[FUNNEL_LEFT, 1], type="log", title_text=f"{group} residents (log scale)")

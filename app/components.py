@@ -13,6 +13,7 @@ import streamlit as st
 
 from analysis import export, views
 from analysis.coverage import Coverage
+from analysis.figures.base import PLOTLY_CONFIG
 from analysis.figures.describe import describe
 from analysis.selection import Selection
 from analysis.views import Headline
@@ -128,7 +129,7 @@ def chart_with_downloads(fig: go.Figure, table: pd.DataFrame | None, *, key: str
         if context.subtitle:
             st.caption(_md(context.subtitle))
         event = st.plotly_chart(export.screen(fig, in_place=folded), key=key, on_select=on_select,
-                                selection_mode=selection_mode, width="stretch")
+                                selection_mode=selection_mode, width="stretch", config=PLOTLY_CONFIG)
         st.caption("  \n".join(_md(line) for line in foot))
         st.caption(f"Text description: {_md(description)}")
     # folded, the table and the download buttons are not built or sent: opening the fold reruns the page

@@ -5,6 +5,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import streamlit as st
 
@@ -12,6 +13,10 @@ from analysis.coverage import Coverage
 from analysis.selection import Selection
 from app import components, state
 from app.dataset import Dataset
+
+# The browser tab's icon is a file the app serves itself: a Material icon name there makes Streamlit fetch
+# the icon from fonts.gstatic.com on every page load (nothing else on the screen leaves the machine).
+APP_ICON = str(Path(__file__).with_name("icon.png"))
 
 
 @dataclass(frozen=True)

@@ -239,3 +239,40 @@ def test_a_click_on_a_force_in_the_forest_plot_drills_the_app_into_it(server: st
     _back(page)
     assert _title(page) == "Compare forces"
     page.close()
+
+
+def test_the_force_map_draws_offline_and_a_click_on_a_force_shows_its_districts(server: str, browser: object) -> None:
+    requested: list[str] = []
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{server}/map?forces=durham,gloucestershire&start=2019-01&end=2019-06")
+    _wait_for_page(page)
+    page.wait_for_selector(".js-plotly-plot .choroplethlayer path", timeout=90_000)
+    _settle(page)
+    # drawn in SVG from the project's boundaries: plotly fetched no world topojson (nor anything else) from
+    # outside the app's own server, and showed no error in place of the map
+    outside = [url for url in requested if not url.startswith((server, "data:", "blob:"))]
+    assert not outside, outside
+    body = page.inner_text("body")
+    assert "topojson" not in body and "Traceback" not in body
+    traces = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0].data
+        .map(t => [t.type, t.name, t.showscale !== false, (t.locations || []).length])""")
+    assert [t[0] for t in traces if t[0].startswith("choropleth")] == ["choropleth"] * 2, traces
+    valued = next(i for i, t in enumerate(traces) if t[0] == "choropleth" and t[2])
+    assert traces[valued][3] == 2                                   # Durham and Gloucestershire coloured
+    _screenshot(page, SHOTS / "fixture-map-forces.png")
+    # a click on one of the two coloured areas narrows the app to that force and shows its districts
+    page.locator(".js-plotly-plot").first.locator(".choroplethlayer .trace").nth(valued).locator("path").first \
+        .click(force=True)
+    _settle(page)
+    page.wait_for_selector('[data-testid="stMain"] h3:has-text("Districts of")', timeout=90_000)
+    _settle(page)
+    heading = page.locator('[data-testid="stMain"] h3:has-text("Districts of")').first.inner_text()
+    assert ("Durham" in heading and "forces=durham" in page.url) or \
+           ("Gloucestershire" in heading and "forces=gloucestershire" in page.url), (heading, page.url)
+    assert _title(page) == "Map"
+    _screenshot(page, SHOTS / "fixture-map-districts.png")
+    _back(page)
+    page.wait_for_selector(".js-plotly-plot .choroplethlayer path", timeout=90_000)
+    assert "Districts of" not in page.inner_text("body") and _title(page) == "Map"
+    page.close()

@@ -7,6 +7,7 @@ Marshall's (1991) closed form; Garwood and Katz through scipy directly.
 from __future__ import annotations
 
 import collections
+import json
 from pathlib import Path
 
 import numpy as np
@@ -280,3 +281,25 @@ def test_the_force_maps_text_description_names_each_force_once() -> None:
                           "reason": ["", ""]})
     text = describe(force_map_figure(table, group="Black"))
     assert text.count("Cumbria Constabulary") == 1 and text.count("Dorset Police") == 1
+
+
+def test_the_map_window_holds_the_chosen_areas_in_the_charts_shape() -> None:
+    from analysis.figures.maps import force_areas, window
+
+    areas = force_areas()
+    durham = next(f for f in areas["features"] if f["id"] == "durham")
+    west, south, east, north = shapely.total_bounds(shapely.from_geojson(json.dumps(durham["geometry"])))
+    shown = window(areas, ["durham"], aspect=1.25)
+    assert shown["lon"][0] < west < east < shown["lon"][1] and shown["lat"][0] < south < north < shown["lat"][1]
+
+    # hand calculation: on a Mercator map x is longitude in radians and y = ln(tan(pi/4 + lat/2)); the
+    # window's width over height there is the chart's shape
+    def y(lat: float) -> float:
+        return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+
+    width = np.radians(shown["lon"][1] - shown["lon"][0])
+    height = y(shown["lat"][1]) - y(shown["lat"][0])
+    assert width / height == pytest.approx(1.25)
+    # no area chosen: all of England and Wales
+    every = window(areas, [])
+    assert every["lon"][0] < -5.0 and every["lon"][1] > 1.7 and every["lat"][0] < 50.0 and every["lat"][1] > 55.7

@@ -22,6 +22,7 @@ from scipy import stats
 
 from analysis import districts as ad
 from analysis.export import read_table_csv
+from analysis.figures.base import EMPTY_TOPOLOGY_URL
 from analysis.report import SECTION_KEYS, build_report
 from analysis.selection import Selection, select
 from data import districts as geo
@@ -117,7 +118,9 @@ def test_single_force_html_holds_the_section_map_funnel_and_caveats(written: Pat
     page = (written / WM / "report.html").read_text(encoding="utf-8")
     assert "id='section-districts'" in page and "Where inside the force" in page
     assert "chart-districts" in page and '"kind":"district_report"' in page.replace(" ", "")
-    assert "choroplethmap" in page and "99.8% limits" in page          # the map and the funnel's limits
+    assert '"type":"choropleth"' in page.replace(" ", "") and "99.8% limits" in page  # the map, the funnel
+    # the map's plotly fetches no world topojson from the internet: it is pointed at an empty one in place
+    assert f'"topojsonURL":"{EMPTY_TOPOLOGY_URL}"' in page.replace(": ", ":")
     for caveat in ("Residents are not the population at risk", "anonymised snap points",
                    "generalised (about 500 m)"):
         assert caveat in page

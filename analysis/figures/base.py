@@ -1,8 +1,10 @@
 """Shared pieces of the figure builders: group order, hover text, watermark, meta, layout."""
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,15 @@ POOLED = "ALL"
 DEMO_LABEL = "Synthetic demo data"
 WATERMARK_NAME = "demo-watermark"
 RATE_UNIT = "searches per 1,000 residents, annualised"
+
+# Plotly fetches a world topojson from its CDN for any choropleth on a geo subplot, even with the base layers
+# hidden. These maps draw only the project's boundaries, so plotly is pointed (its `topojsonURL` option) at an
+# empty topology written into the address itself: nothing is fetched, offline or not. Every place that draws
+# a figure passes it: the app (PLOTLY_CONFIG), the static export and the HTML report (analysis.figures.maps
+# draws the maps).
+EMPTY_TOPOLOGY_URL = ("data:application/json," + quote(json.dumps({"type": "Topology", "objects": {}, "arcs": []}))
+                      + "#/")   # plotly appends "<name>.json": after the '#' it is ignored
+PLOTLY_CONFIG = {"topojsonURL": EMPTY_TOPOLOGY_URL}
 FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
 
 

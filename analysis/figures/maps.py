@@ -1,8 +1,9 @@
 """Choropleth maps (forces; districts of one force) and the within-force funnel plot of district rates.
 
-Maps are plotly `go.Choroplethmap` with the "white-bg" style: no tiles, no glyphs, nothing fetched, so they
-draw offline (plotly's geo subplot would fetch a world topojson from a CDN for any choropleth). Centre and
-zoom are computed from the areas drawn. Boundaries are the project's generalised ONS files
+Maps are plotly `go.Choropleth` on a geo subplot with its base layers hidden (`visible=False`): drawn in SVG
+from the project's own boundaries, so nothing is fetched (plotly fetches its world topojson only for base
+layers), no WebGL is needed (a WebGL map took about 1 s of software drawing in a browser without a GPU), and
+an SVG or PDF export keeps the areas as vectors. The window is the bounds of the areas drawn. Boundaries are the project's generalised ONS files
 (data/reference/*_boundaries.geojson, British National Grid), projected to WGS84 here.
 Areas without a value are drawn grey with a legend entry; flagged areas carry a marker with a legend entry,
 so a printed copy can be read without hovering.
@@ -79,25 +80,39 @@ def _label_points(geojson: dict, ids: list[str]) -> tuple[list[float], list[floa
     return [p.x for p in points], [p.y for p in points]
 
 
-def view(geojson: dict, ids: list[str], *, width: int = 700, height: int = 560) -> dict[str, object]:
-    """Centre and zoom that show the given areas (web-Mercator tiles are 512 px wide at zoom 0)."""
+def _mercator_y(lat: float) -> float:
+    return float(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
+
+
+def _latitude(y: float) -> float:
+    return float(np.degrees(2 * np.arctan(np.exp(y)) - np.pi / 2))
+
+
+def window(geojson: dict, ids: list[str], *, aspect: float = 1.25, pad: float = 0.06) -> dict[str, list[float]]:
+    """Longitude and latitude ranges that show the given areas (all areas when none is given), padded and
+    widened to about the chart's shape (`aspect`, width over height) so a tall force is seen with its
+    neighbours rather than in a strip."""
     import shapely
 
     chosen = [f for f in geojson["features"] if f["id"] in set(ids)] or geojson["features"]
     if not chosen:
-        return dict(center=dict(lon=-2.0, lat=52.8), zoom=5.2)
-    west, south, east, north = shapely.total_bounds(
-        [shapely.from_geojson(json.dumps(f["geometry"])) for f in chosen])
-    def merc(lat: float) -> float:
-        return float(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
-    zoom_x = np.log2(360 * width / 512 / max(east - west, 1e-3))
-    zoom_y = np.log2(2 * np.pi * height / 512 / max(merc(north) - merc(south), 1e-5))
-    return dict(center=dict(lon=(west + east) / 2, lat=float(np.degrees(2 * np.arctan(np.exp(
-        (merc(north) + merc(south)) / 2)) - np.pi / 2))), zoom=float(min(zoom_x, zoom_y) - 0.15))
+        west, south, east, north = -6.0, 49.8, 2.0, 56.0   # England and Wales
+    else:
+        west, south, east, north = (float(v) for v in shapely.total_bounds(
+            [shapely.from_geojson(json.dumps(f["geometry"])) for f in chosen]))
+    x0, x1 = np.radians(west), np.radians(east)   # Mercator: x is longitude in radians
+    y0, y1 = _mercator_y(south), _mercator_y(north)
+    width, height = max(x1 - x0, 1e-3) * (1 + 2 * pad), max(y1 - y0, 1e-3) * (1 + 2 * pad)
+    width, height = max(width, height * aspect), max(height, width / aspect)
+    mid_x, mid_y = (x0 + x1) / 2, (y0 + y1) / 2
+    return dict(lon=[float(np.degrees(mid_x - width / 2)), float(np.degrees(mid_x + width / 2))],
+                lat=[_latitude(mid_y - height / 2), _latitude(mid_y + height / 2)])
 
 
 def _layout(fig: go.Figure, geojson: dict, ids: list[str]) -> None:
-    fig.update_layout(map=dict(style="white-bg", **view(geojson, ids)))
+    shown = window(geojson, ids)
+    fig.update_layout(geo=dict(visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)",
+                               lonaxis_range=shown["lon"], lataxis_range=shown["lat"]))
     fig.update_layout(height=640, margin=dict(l=10, r=10, t=80, b=10),
                       legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, xanchor="left"))
 
@@ -108,8 +123,7 @@ def _flag_markers(fig: go.Figure, geojson: dict, ids: list[str], mask: np.ndarra
     if not chosen:
         return
     lon, lat = _label_points(geojson, chosen)
-    # plain circles: other marker symbols and text would fetch sprites and glyphs
-    fig.add_trace(go.Scattermap(lon=lon, lat=lat, mode="markers", name=name, showlegend=True,
+    fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="markers", name=name, showlegend=True,
                                 marker=dict(size=size, color=colour),
                                 hovertext=[h for h, m in zip(hover, mask, strict=True) if m], hoverinfo="text",
                                 customdata=chosen))
@@ -131,7 +145,8 @@ def _not_selected(fig: go.Figure, geojson: dict, ids: list[str]) -> None:
     if not others:
         return
     names = [reference_data.force_name(f) for f in others]
-    fig.add_trace(go.Choroplethmap(geojson=_features(geojson, others), locations=others, z=np.zeros(len(others)),
+    fig.add_trace(go.Choropleth(locationmode="geojson-id", geojson=_features(geojson, others), locations=others,
+                                z=np.zeros(len(others)),
                                    colorscale=[[0, OUTSIDE_COLOUR], [1, OUTSIDE_COLOUR]], showscale=False,
                                    name="Not in this selection (no data here)", showlegend=True, customdata=others,
                                    hovertext=[f"{n}: not in this selection (no published month in the store "
@@ -144,7 +159,7 @@ def _choropleth(fig: go.Figure, geojson: dict, ids: list[str], values: np.ndarra
     has = np.isfinite(values) & ((values > 0) if ratio else np.ones(len(values), bool))
     ids_arr = np.asarray(ids, dtype=object)
     if (~has).any():
-        fig.add_trace(go.Choroplethmap(geojson=_features(geojson, ids_arr[~has]), locations=ids_arr[~has],
+        fig.add_trace(go.Choropleth(locationmode="geojson-id", geojson=_features(geojson, ids_arr[~has]), locations=ids_arr[~has],
                                        z=np.zeros((~has).sum()),
                                     colorscale=[[0, NO_VALUE_COLOUR], [1, NO_VALUE_COLOUR]], showscale=False,
                                     name="No value (see hover)", showlegend=True, customdata=ids_arr[~has],
@@ -160,7 +175,7 @@ def _choropleth(fig: go.Figure, geojson: dict, ids: list[str], values: np.ndarra
         ticks = [t for t in RATIO_TICKS if abs(np.log2(t)) <= reach + 1e-9]
         bar.update(tickvals=[np.log2(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
         extra = dict(zmid=0, zmin=-reach, zmax=reach)
-    fig.add_trace(go.Choroplethmap(geojson=_features(geojson, ids_arr[has]), locations=ids_arr[has], z=z,
+    fig.add_trace(go.Choropleth(locationmode="geojson-id", geojson=_features(geojson, ids_arr[has]), locations=ids_arr[has], z=z,
                                 colorscale=RATIO_SCALE if ratio else RATE_SCALE, colorbar=bar, name="",
                                 customdata=ids_arr[has], hovertext=[h for h, k in zip(hover, has, strict=True) if k],
                                 hoverinfo="text", marker_line=dict(color="white", width=0.8), **extra))
