@@ -146,6 +146,32 @@ def test_headline_numbers_equal_the_analysis_functions_and_follow_the_filters(fr
     assert _params(at)["forces"] == ["kent", "essex"]
 
 
+def test_the_sentence_in_words_is_on_the_page_and_its_copy_button_is_built_when_asked(fresh: Path) -> None:
+    # the sentence is page text; the code block with a copy button (its script costs the first page ~0.3 s in
+    # the browser) is built only when its fold is opened, and holds the same sentence
+    from analysis import views
+
+    at = _app()
+    start, end = at.selectbox(key="start").value, at.selectbox(key="end").value
+    at.multiselect(key="forces").set_value(["kent", "essex"]).run()
+    _no_problems(at)
+    records = demo_records()
+    selection = Selection.build(["kent", "essex"], start, end)
+    table = disparity(select(records, selection), selection)
+    rate_table = rates(select(records, selection), selection)
+    pooled = table.loc[table["force"].eq("ALL") & table["group"].eq("Black")].iloc[0]
+    sentence = views.headline_sentence(views.group_row(table, "Black"), views.group_row(rate_table, "Black"),
+                                       views.group_row(rate_table, "White"), selection)
+    assert f"were {pooled['ratio']:.1f} times as likely as White people" in sentence   # the ratio, by hand
+    shown = [m.value for m in at.markdown if m.value.startswith("> ")]
+    assert len(shown) == 1 and shown[0].replace("\\", "") == f"> {sentence}"
+    assert not at.code
+    at.session_state["overview_sentence_fold"] = True
+    at.run()
+    _no_problems(at)
+    assert [c.value for c in at.code] == [sentence]
+
+
 def test_officer_defined_ethnicity_shows_its_caveat(fresh: Path) -> None:
     at = _app()
     at.radio(key="eth").set_value("officer").run()

@@ -56,7 +56,12 @@ def render(dataset: Dataset, selection: Selection) -> None:
                                        views.group_row(rates, selection.reference), selection)
     if sentence:
         st.markdown("**In words** (ready to copy):")
-        st.code(sentence, language=None, wrap_lines=True)
+        st.markdown(f"> {markdown_text(sentence)}")
+        # a code block's copy button costs the first page ~0.3 s in the browser (its highlighter's script
+        # is loaded and run before the chart's): it is built when asked for
+        with components.fold("As plain text, with a copy button", key="overview_sentence_fold") as shown:
+            if shown:
+                st.code(sentence, language=None, wrap_lines=True)
     searches, unstated, coverage = st.columns(3)
     with searches:
         components.headline("Searches of persons", views.searches_headline(not_stated, selection),
