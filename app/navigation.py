@@ -5,7 +5,6 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import streamlit as st
 
@@ -14,9 +13,10 @@ from analysis.selection import Selection
 from app import components, state
 from app.dataset import Dataset
 
-# The browser tab's icon is a file the app serves itself: a Material icon name there makes Streamlit fetch
-# the icon from fonts.gstatic.com on every page load (nothing else on the screen leaves the machine).
-APP_ICON = str(Path(__file__).with_name("icon.png"))
+# The browser tab's icon: an emoji, which the browser draws from an SVG written into the page. A Material
+# icon name there makes the browser fetch the icon from fonts.gstatic.com on every page load, and an image
+# file costs each run a PIL read.
+APP_ICON = "\u2696\ufe0f"   # balance scale
 
 
 @dataclass(frozen=True)
