@@ -20,7 +20,9 @@ import time
 
 log = logging.getLogger(__name__)
 FIRST_PAGE = ("pandas", "pyarrow.parquet", "plotly.graph_objects", "scipy.special", "app.components", "app.dataset",
-              "app.navigation", "app.sidebar", "app.state", "app.tables", "app.charts", "app.pages.overview")
+              "app.navigation", "app.sidebar", "app.state", "app.tables", "app.charts", "app.pages.overview",
+              # Streamlit's lists of emoji and icon names, read when the tab's icon and the menu's are checked
+              "streamlit.emojis", "streamlit.material_icon_names")
 LATER = ("scipy.stats",)
 DELAY_SECONDS = 2.0
 _started = threading.Event()

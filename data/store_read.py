@@ -63,7 +63,7 @@ def _canonical_dtypes(frame: pd.DataFrame, names) -> pd.DataFrame:
     return frame
 
 
-def _read_files(store: Store, files: list[Path], expected: int, *, columns: list[str]) -> pa.Table:
+def _read_files(store: Store, files: list[str | Path], expected: int, *, columns: list[str]) -> pa.Table:
     try:
         table = pq.read_table([str(p) for p in files], columns=columns)
     except (OSError, pa.ArrowException) as exc:
@@ -87,11 +87,11 @@ def refresh_read_copy(store: Store) -> None:
             read_copy.counts_current(read_copy.counts_path(store.cache_path), key):
         return
     files = store._check_files(stored)
-    by_group: dict[tuple[str, str], list[tuple[ManifestEntry, Path]]] = {}
+    by_group: dict[tuple[str, str], list[tuple[ManifestEntry, str | Path]]] = {}
     for entry, path in zip(stored, files, strict=True):
         by_group.setdefault((entry.force, entry.month[:4]), []).append((entry, path))
 
-    def reader(members: list[tuple[ManifestEntry, Path]]) -> Callable[[], pa.Table]:
+    def reader(members: list[tuple[ManifestEntry, str | Path]]) -> Callable[[], pa.Table]:
         return lambda: _read_files(store, [p for _, p in members], sum(e.records for e, _ in members),
                                    columns=list(schema.RAW_COLUMNS))
 

@@ -172,6 +172,30 @@ def test_the_sentence_in_words_is_on_the_page_and_its_copy_button_is_built_when_
     assert [c.value for c in at.code] == [sentence]
 
 
+def test_overview_sends_its_chart_before_working_out_the_numbers_drawn_above_it(fresh: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # the browser loads and runs its charting script (~0.9 s without a GPU) once the chart arrives: sent
+    # first, that overlaps the server's work on the numbers; on screen the numbers stay above the chart
+    from app import charts, tables
+
+    built: list[str] = []
+    real_chart, real_table = charts.rates, tables.table
+    monkeypatch.setattr(charts, "rates", lambda *a, **k: built.append("chart") or real_chart(*a, **k))
+    monkeypatch.setattr(tables, "table", lambda kind, *a, **k: built.append(kind) or real_table(kind, *a, **k))
+    at = _app()
+    _no_problems(at)
+    assert built.index("chart") < built.index("disparity") and built.index("rates") < built.index("chart")
+
+    def kinds(node: object) -> list[str]:
+        found = [getattr(node, "type", "")]
+        for child in getattr(node, "children", {}).values():
+            found += kinds(child)
+        return found
+
+    shown = kinds(at.main)
+    assert shown.index("metric") < shown.index("plotly_chart")
+
+
 def test_officer_defined_ethnicity_shows_its_caveat(fresh: Path) -> None:
     at = _app()
     at.radio(key="eth").set_value("officer").run()
