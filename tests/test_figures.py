@@ -412,3 +412,19 @@ def test_quality_heatmap_marks_exactly_the_fields_a_force_never_records():
                           "not_recorded": ["outcome linked to object of search, removal of more than outer clothing"]})
     text = list(quality_figure(table).data[0].text[0])
     assert text == ["10%", "0%", "20%", "1%", "not recorded", "not recorded"]
+
+
+def test_every_figure_has_plotlys_white_template_whatever_plotlys_default(monkeypatch) -> None:
+    # oracle: plotly's own plotly_white, set explicitly the documented way
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    white = go.Figure().update_layout(template="plotly_white").to_dict()["layout"]["template"]
+    # as in the app (analysis.figures.base sets it after Streamlit set its own; here a test module may have
+    # imported Streamlit since)
+    monkeypatch.setattr(pio.templates, "default", "plotly_white")
+    fig = figures.rates_figure(rates_table())
+    assert fig.to_dict()["layout"]["template"] == white
+    # another default (Streamlit sets its own when imported after this module): still plotly_white
+    monkeypatch.setattr(pio.templates, "default", "plotly_dark")
+    assert figures.rates_figure(rates_table()).to_dict()["layout"]["template"] == white

@@ -74,7 +74,7 @@ def _headlines(dataset: Dataset, selection: Selection, rates: pd.DataFrame, cell
                                        views.group_row(rates, selection.reference), selection)
     if sentence:
         st.markdown("**In words** (ready to copy):")
-        st.markdown(f"> {markdown_text(sentence)}")
+        st.markdown(markdown_text(sentence))   # a plain paragraph: Streamlit's quote style fades its text
         # a code block's copy button costs the first page ~0.3 s in the browser (its highlighter's script
         # is loaded and run before the chart's): it is built when asked for
         with components.fold("As plain text, with a copy button", key="overview_sentence_fold") as shown:
