@@ -4,7 +4,8 @@
   the app's modules: ~0.7 s), while the server starts and the browser loads Streamlit's scripts; then one
   chart built and styled as the first page's is (plotly imports each layout property's class the first
   time it is set: 0.13 s of the first page's run); then inspect's map of module files, which Streamlit
-  walks once, when it draws the first element (0.2 s).
+  walks once, when it draws the first element (0.2 s); then the objects made so far are frozen out of the
+  garbage collector's full passes (gc.freeze).
   (Reading the store's manifest and counted records here as well made the first page slower, not faster:
   it then competes with the page's own run.)
 - Once the first page is on screen: what later pages need, so that a click to Outcomes or Compare does not
@@ -12,6 +13,7 @@
   it off the first page's path)."""
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import logging
@@ -73,6 +75,10 @@ def _first_page() -> None:
     # inspect.getmodule maps every loaded module's file (a realpath each) the first time it is asked;
     # Streamlit asks, through inspect.stack(), when the first element of the first page is drawn
     inspect.stack()
+    # The ~150,000 objects made by these imports live as long as the server: frozen, Python's full garbage
+    # collections stop walking them. Unfrozen, one such collection fell inside the first page's run and held
+    # the interpreter for ~0.15 s (py-spy --gil), while the browser waited for its scripts.
+    gc.freeze()
 
 
 def before_first_page() -> None:
