@@ -5,8 +5,11 @@ source watcher off and no full garbage collection after each run, the first page
 Disparity 1.5 s instead of 1.8 s, Outcomes 0.9 s instead of 1.4 s."""
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +40,7 @@ def test_streamlit_knows_every_option_set() -> None:
             assert f"{section}.{name}" in st_config._config_options_template, f"{section}.{name}"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop is not built for Windows (requirements.txt)")
 def test_the_server_parses_http_and_runs_its_loop_in_c() -> None:
     # uvicorn (Streamlit's server) picks httptools and uvloop when they are installed (requirements.txt): the
     # first page's ~40 script requests are answered while its first run competes for the interpreter
