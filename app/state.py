@@ -214,6 +214,21 @@ def go_to(page: str) -> None:
     _shadow()[PAGE] = page
 
 
+DRILLS = "_view_drills"             # how many times a click on a chart drilled the app into a force
+
+
+def drilled() -> None:
+    """A click on a chart drilled the app into a force (call from the click's callback)."""
+    st.session_state[DRILLS] = st.session_state.get(DRILLS, 0) + 1
+
+
+def chart_key(base: str) -> str:
+    """The key of a chart whose click drills the app while staying on its page (the map): a new key after each
+    drill, so the click is not kept as the chart's selection (plotly dims every point but the selected one,
+    even after Back). A drill to another page needs none: Streamlit drops the selection of a chart not drawn."""
+    return f"{base}_{st.session_state.get(DRILLS, 0)}"
+
+
 def requested_page() -> str | None:
     """A page asked for by `?page=` in the link that opened the session, or by `go_to` (used once)."""
     return _shadow().pop(PAGE, None)

@@ -238,6 +238,12 @@ def test_a_click_on_a_force_in_the_forest_plot_drills_the_app_into_it(server: st
     assert "forces=" in page.url and ("forces=durham" in page.url or "forces=gloucestershire" in page.url)
     _back(page)
     assert _title(page) == "Compare forces"
+    page.wait_for_selector(".js-plotly-plot .scatterlayer", timeout=90_000)
+    _settle(page)
+    # the click went with the drill: back on Compare, no force is left selected (plotly would dim the rest)
+    selected = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0].data
+        .map(t => t.selectedpoints === undefined || t.selectedpoints === null ? null : Array.from(t.selectedpoints))""")
+    assert all(s is None for s in selected), selected
     page.close()
 
 
@@ -274,5 +280,10 @@ def test_the_force_map_draws_offline_and_a_click_on_a_force_shows_its_districts(
     _screenshot(page, SHOTS / "fixture-map-districts.png")
     _back(page)
     page.wait_for_selector(".js-plotly-plot .choroplethlayer path", timeout=90_000)
+    _settle(page)
     assert "Districts of" not in page.inner_text("body") and _title(page) == "Map"
+    # the click's selection went with the drill: back on both forces, neither is dimmed as unselected
+    selected = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0].data
+        .map(t => t.selectedpoints === undefined || t.selectedpoints === null ? null : Array.from(t.selectedpoints))""")
+    assert all(s is None for s in selected), selected
     page.close()

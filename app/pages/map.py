@@ -57,6 +57,7 @@ def _district_counts(dataset_key: str, selection: Selection, _dataset: Dataset):
 
 def _drill(force: str) -> None:
     """Narrow the app to one force and stay on the map (its district view)."""
+    state.drilled()
     state.set_value("forces", [force])
     st.session_state["map_drill"] = None
     state.go_to("map")
@@ -80,9 +81,10 @@ def _force_map(dataset: Dataset, selection: Selection, group: str, measure: str)
     table = tables.table("compare" if measure == "ratio" else "rates", dataset, everyone)
     fig = force_map_figure(table, group=group, measure=measure, reference=selection.reference, demo=dataset.demo)
     forces = list(dataset.forces)
-    components.chart_with_downloads(fig, table, key="map_forces", dataset=dataset, selection=everyone,
+    key = state.chart_key("map_forces")
+    components.chart_with_downloads(fig, table, key=key, dataset=dataset, selection=everyone,
                                     title=fig.layout.title.text, caveats=CAVEATS[:1],
-                                    on_select=lambda: _drill_from_chart("map_forces", forces))
+                                    on_select=lambda: _drill_from_chart(key, forces))
 
 
 def _district_view(dataset: Dataset, selection: Selection, force: str, group: str) -> None:
