@@ -144,7 +144,7 @@ class Store:
         return f"Store({str(self.root)!r})"
 
     def path_for(self, force: str, month: str) -> Path:
-        return self.data_dir / force / f"{month}.parquet"
+        return Path(self._path_text(force, month))
 
     def _path_text(self, force: str, month: str) -> str:
         """path_for as a string: what a check of thousands of files needs, without a pathlib join each."""

@@ -139,19 +139,28 @@ def _features(geojson: dict, ids) -> dict:  # noqa: ANN001 - a list or an array 
     return {**geojson, "features": [f for f in geojson.get("features", []) if f.get("id") in wanted]}
 
 
+def _areas(geojson: dict, ids, **trace) -> go.Choropleth:
+    """A choropleth of the areas `ids` of `geojson`, each carrying its id (what a click on it reports)."""
+    return go.Choropleth(locationmode="geojson-id", geojson=_features(geojson, ids), locations=ids, customdata=ids,
+                         hoverinfo="text", **trace)
+
+
+def _flat_areas(geojson: dict, ids, *, colour: str, name: str, hover: list[str], outline: dict) -> go.Choropleth:
+    """Areas in one colour, with a legend entry (a printed map is read without hovering)."""
+    return _areas(geojson, ids, z=np.zeros(len(ids)), colorscale=[[0, colour], [1, colour]], showscale=False,
+                  name=name, showlegend=True, hovertext=hover, marker_line=outline)
+
+
 def _not_selected(fig: go.Figure, geojson: dict, ids: list[str]) -> None:
     """The other force areas, pale and outlined, so a few forces are seen in England and Wales, not afloat."""
     others = [f["id"] for f in geojson.get("features", []) if f.get("id") not in set(ids)]
     if not others:
         return
     names = [reference_data.force_name(f) for f in others]
-    fig.add_trace(go.Choropleth(locationmode="geojson-id", geojson=_features(geojson, others), locations=others,
-                                z=np.zeros(len(others)),
-                                   colorscale=[[0, OUTSIDE_COLOUR], [1, OUTSIDE_COLOUR]], showscale=False,
-                                   name="Not in this selection (no data here)", showlegend=True, customdata=others,
-                                   hovertext=[f"{n}: not in this selection (no published month in the store "
-                                              "for it, or not chosen)" for n in names],
-                                   hoverinfo="text", marker_line=dict(color="#9a9a9a", width=0.6)))
+    fig.add_trace(_flat_areas(geojson, others, colour=OUTSIDE_COLOUR, name="Not in this selection (no data here)",
+                              hover=[f"{n}: not in this selection (no published month in the store for it, or not "
+                                     "chosen)" for n in names],
+                              outline=dict(color="#9a9a9a", width=0.6)))
 
 
 def _choropleth(fig: go.Figure, geojson: dict, ids: list[str], values: np.ndarray, hover: list[str], *,
@@ -159,12 +168,9 @@ def _choropleth(fig: go.Figure, geojson: dict, ids: list[str], values: np.ndarra
     has = np.isfinite(values) & ((values > 0) if ratio else np.ones(len(values), bool))
     ids_arr = np.asarray(ids, dtype=object)
     if (~has).any():
-        fig.add_trace(go.Choropleth(locationmode="geojson-id", geojson=_features(geojson, ids_arr[~has]), locations=ids_arr[~has],
-                                       z=np.zeros((~has).sum()),
-                                    colorscale=[[0, NO_VALUE_COLOUR], [1, NO_VALUE_COLOUR]], showscale=False,
-                                    name="No value (see hover)", showlegend=True, customdata=ids_arr[~has],
-                                    hovertext=[h for h, k in zip(hover, has, strict=True) if not k],
-                                    hoverinfo="text", marker_line=dict(color="white", width=0.8)))
+        fig.add_trace(_flat_areas(geojson, ids_arr[~has], colour=NO_VALUE_COLOUR, name="No value (see hover)",
+                                  hover=[h for h, k in zip(hover, has, strict=True) if not k],
+                                  outline=dict(color="white", width=0.8)))
     if not has.any():
         return
     z = np.log2(values[has]) if ratio else values[has]
@@ -175,10 +181,9 @@ def _choropleth(fig: go.Figure, geojson: dict, ids: list[str], values: np.ndarra
         ticks = [t for t in RATIO_TICKS if abs(np.log2(t)) <= reach + 1e-9]
         bar.update(tickvals=[np.log2(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
         extra = dict(zmid=0, zmin=-reach, zmax=reach)
-    fig.add_trace(go.Choropleth(locationmode="geojson-id", geojson=_features(geojson, ids_arr[has]), locations=ids_arr[has], z=z,
-                                colorscale=RATIO_SCALE if ratio else RATE_SCALE, colorbar=bar, name="",
-                                customdata=ids_arr[has], hovertext=[h for h, k in zip(hover, has, strict=True) if k],
-                                hoverinfo="text", marker_line=dict(color="white", width=0.8), **extra))
+    fig.add_trace(_areas(geojson, ids_arr[has], z=z, colorscale=RATIO_SCALE if ratio else RATE_SCALE, colorbar=bar,
+                         name="", hovertext=[h for h, k in zip(hover, has, strict=True) if k],
+                         marker_line=dict(color="white", width=0.8), **extra))
 
 
 def _rate_hover(name: str, row: pd.Series) -> str:
